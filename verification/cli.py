@@ -143,11 +143,27 @@ def _print_reports(reports, report_dir: str) -> None:  # type: ignore[no-untyped
     print(f"report: {Path(report_dir) / 'README.md'} (plots and summary.json beside it)")
 
 
+def _report_dir_error(path: str) -> str | None:
+    """Why ``--report PATH`` cannot be a report directory, or None (checked before any work is done)."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        return f"--report {path!r} is an existing file, not a directory; give a directory for the report"
+    for parent in p.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"--report {path!r}: {str(parent)!r} is a file, so the directory cannot be created"
+            break
+    return None
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from verification.report import write_reports
     from verification.runner import dask_executor, run_claims
 
     preset = "full" if args.full else args.preset
+    if (why := _report_dir_error(args.report)) is not None:
+        print(f"rltheory verify: {why}", file=sys.stderr)
+        return 2
     try:
         claims = _resolve_claims(args.claims)
         for c in claims:
@@ -185,6 +201,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     if not Path(args.store).is_file():
         print(f"rltheory report: no result store at {args.store!r}", file=sys.stderr)
+        return 2
+    if (why := _report_dir_error(args.report)) is not None:
+        print(f"rltheory report: {why}", file=sys.stderr)
         return 2
     try:
         with ResultStore(args.store) as store:

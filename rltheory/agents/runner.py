@@ -28,6 +28,8 @@ from rltheory.tabular import backward_induction, evaluate_policy
 
 __all__ = ["EpisodeLog", "run_episodes"]
 
+_cpu = time.process_time  # per-episode costs: CPU seconds of this process, blind to other load
+
 
 @dataclass(frozen=True, eq=False)
 class EpisodeLog:
@@ -42,8 +44,9 @@ class EpisodeLog:
         returns: ``[n_runs, K]`` realised return (sum of the mean rewards collected) of each episode.
         initial_states: ``[n_runs, K]`` the initial states ``s_1^k``.
         optimal_values: ``[S]`` ``V*_1``.
-        episode_time: ``[K]`` wall-clock seconds of each episode for the whole batch (learner, simulation and exact
-            evaluation).
+        episode_time: ``[K]`` CPU seconds of this process (:func:`time.process_time`) spent on each episode for the
+            whole batch (learner, simulation and exact evaluation). CPU time, not wall time, so that a cost-per-episode
+            comparison does not change when other processes share the cores.
         learner_time: ``[K]`` the part of ``episode_time`` spent inside the learner's methods.
         checkpoint_episodes: ``[C]`` zero-based episode indices asked for in ``checkpoints``.
         checkpoint_policies: the policies played in those episodes (the policy learned from the first ``k``
@@ -257,12 +260,12 @@ def run_episodes(
     v = np.empty((n, 0))
 
     for k in range(K):
-        t0 = time.perf_counter()
+        t0 = _cpu()
         u = np.stack([g.random(H + 1) for g in gens])  # [n, H+1], run i's draws from rngs[i] only
         states = _sample_initial(init_cdf, init_last, u[:, 0])
-        tl = time.perf_counter()
+        tl = _cpu()
         policy = learner.begin_episode()
-        t_learn = time.perf_counter() - tl
+        t_learn = _cpu() - tl
         policy = np.asarray(policy)
         stochastic = _check_policy(policy, n, H, S, A)
         if stochastic:
@@ -277,21 +280,21 @@ def run_episodes(
             if stochastic:
                 actions = sample_actions(policy[runs, h, states], v[:, h])
             else:
-                tl = time.perf_counter()
+                tl = _cpu()
                 actions = np.asarray(learner.act(h, states))
-                t_learn += time.perf_counter() - tl
+                t_learn += _cpu() - tl
                 if not np.array_equal(actions, policy[runs, h, states]):
                     raise RuntimeError(f"episode {k}, step {h}: act() disagrees with the policy from begin_episode()")
             rewards = R[h, states, actions]
             nxt = sampler(h, states, actions, u[:, h + 1])
-            tl = time.perf_counter()
+            tl = _cpu()
             learner.observe(h, states, actions, rewards, nxt)
-            t_learn += time.perf_counter() - tl
+            t_learn += _cpu() - tl
             ret += rewards
             states = nxt
-        tl = time.perf_counter()
+        tl = _cpu()
         learner.end_episode()
-        t_learn += time.perf_counter() - tl
+        t_learn += _cpu() - tl
 
         V_pi = evaluate_policy(batch, policy).values[:, 0, :]  # [n, S]
         gap = V_star[None, :] - V_pi
@@ -300,7 +303,7 @@ def run_episodes(
         returns[:, k] = ret
         s1_all[:, k] = s1
         learner_time[k] = t_learn
-        episode_time[k] = time.perf_counter() - t0
+        episode_time[k] = _cpu() - t0
         if progress is not None:
             progress(k + 1, K)
 

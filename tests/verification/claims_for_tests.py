@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -72,4 +73,37 @@ def vi_false_claim() -> Claim:
     )
 
 
-SLOW = synthetic_claim("slow-synthetic", sleep=0.15, n_seeds=10, seeds_per_task=1)
+GATE_TIMEOUT = 120.0
+"""Seconds a gated seed waits for its gate before it fails loudly (a test that forgot to open it)."""
+
+
+def run_gated(params: dict[str, Any], seeds: list[np.random.SeedSequence]) -> list[dict[str, Any]]:
+    """:func:`run_synthetic`, except that seeds with index ``>= params["block_from"]`` wait until the file
+    ``params["gate"]`` exists.
+
+    An interruption test lets the first ``block_from`` seeds finish, sends its signal while the sweep is provably
+    still running (every later seed is parked on the gate), and only then opens the gate. No timing decides the
+    outcome; a gate that never opens raises after :data:`GATE_TIMEOUT` seconds instead of hanging.
+    """
+    for seq in seeds:
+        if seq.spawn_key[-1] >= params["block_from"]:
+            deadline = time.monotonic() + GATE_TIMEOUT
+            while not os.path.exists(params["gate"]):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"gate {params['gate']!r} was never opened")
+                time.sleep(0.005)
+    return run_synthetic(params, seeds)
+
+
+def gated_claim(gate: str, block_from: int, *, n_seeds: int = 10) -> Claim:
+    """One cell of ``n_seeds`` seeds (one per task) of which all but the first ``block_from`` wait for ``gate``."""
+    base = synthetic_claim("gated-synthetic", n_seeds=n_seeds, seeds_per_task=1)
+    grid = ({"c": 1.0, "slope": 0.5, "sleep": 0.0, "gate": str(gate), "block_from": int(block_from)},)
+    return Claim(
+        name=base.name,
+        title="synthetic power law, later seeds gated",
+        citation="test",
+        run=run_gated,
+        checks=base.checks,
+        presets={"quick": Preset(grid, n_seeds, 1), "full": Preset(grid, n_seeds, 1)},
+    )

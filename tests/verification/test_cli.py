@@ -102,3 +102,25 @@ def test_cli_errors(argv, match, capsys):
 def test_store_is_a_directory(tmp_path, capsys):
     assert main(["verify", "exact-solvers", "--preset", "tiny", "--store", str(tmp_path), "--workers", "0"]) == 2
     assert "is a directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["verify", "report"])
+def test_report_path_that_is_a_file_is_a_one_line_error(tmp_path, command):
+    target = tmp_path / "taken.txt"
+    target.write_text("not a directory")
+    store = tmp_path / "s.sqlite"
+    if command == "report":  # a real store, so that only --report is wrong
+        assert main(["verify", "exact-solvers", "--preset", "tiny", "--workers", "0", "--store", str(store),
+                     "--report", str(tmp_path / "rep"), "--no-progress"]) == 0
+        args = ["report", "--store", str(store), "--report", str(target)]
+    else:
+        args = ["verify", "exact-solvers", "--preset", "tiny", "--workers", "0", "--store", str(store),
+                "--no-progress", "--report", str(target)]
+    r = _run(*args)
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--report" in lines[0], r.stderr
+    assert target.read_text() == "not a directory"  # left untouched
+    r = _run(*args[:-1], str(target / "sub"))  # a directory below a file cannot be created either
+    assert r.returncode == 2 and "--report" in r.stderr and "Traceback" not in r.stderr

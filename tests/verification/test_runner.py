@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from claims_for_tests import SLOW, synthetic_claim, vi_false_claim
+from claims_for_tests import gated_claim, synthetic_claim, vi_false_claim
 
 from verification.core import evaluate_claim
 from verification.report import write_reports
@@ -58,71 +58,94 @@ def test_rerun_skips_finished_seeds(tmp_path):
         assert st.count("synthetic", "quick") == 12
 
 
-def test_sigkill_mid_sweep_resumes_to_the_uninterrupted_store(tmp_path):
-    killed, clean = tmp_path / "killed.sqlite", tmp_path / "clean.sqlite"
-    script = textwrap.dedent(f"""
-        import sys
-        sys.path.insert(0, {str(HERE)!r})
-        from claims_for_tests import SLOW
-        from verification.runner import run_claims
-        run_claims([SLOW], "quick", {str(killed)!r}, workers=2, progress=False)
-    """)
+def _sweep_process(script_body: str) -> subprocess.Popen:
+    script = "import sys\n" f"sys.path.insert(0, {str(HERE)!r})\n" + textwrap.dedent(script_body)
     env = dict(os.environ, PYTHONPATH=str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-c", script], env=env, start_new_session=True)
-    deadline = time.time() + 120
-    n = 0
-    while time.time() < deadline:
-        if killed.exists():
-            try:
-                n = len(_rows(killed))
-            except sqlite3.OperationalError:
-                n = 0
-            if n >= 6:
-                break
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers, mid-flight
-    proc.wait()
+    return subprocess.Popen([sys.executable, "-c", script], env=env, start_new_session=True)
+
+
+def _wait_for(predicate, proc: subprocess.Popen, what: str, timeout: float = 120.0) -> None:
+    """Poll ``predicate`` until it holds; fail loudly (and kill the sweep) if the sweep exits or time runs out.
+
+    The timeout only bounds a broken run: whether the test passes never depends on how fast anything is."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if proc.poll() is not None:
+            pytest.fail(f"the sweep exited (code {proc.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def _n_rows(path: Path) -> int:
+    try:
+        return len(_rows(path)) if path.exists() else 0
+    except sqlite3.OperationalError:  # the store is being created
+        return 0
+
+
+def test_sigkill_mid_sweep_resumes_to_the_uninterrupted_store(tmp_path):
+    killed, clean, gate = tmp_path / "killed.sqlite", tmp_path / "clean.sqlite", tmp_path / "gate"
+    claim = gated_claim(str(gate), block_from=6)  # seeds 6..9 wait for the gate: the sweep cannot finish early
+    proc = _sweep_process(f"""
+        from claims_for_tests import gated_claim
+        from verification.runner import run_claims
+        run_claims([gated_claim({str(gate)!r}, block_from=6)], "quick", {str(killed)!r}, workers=2, progress=False)
+    """)
+    try:
+        _wait_for(lambda: _n_rows(killed) >= 6, proc, "6 finished seeds in the store")
+        os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its workers, mid-flight
+        proc.wait()
+    finally:
+        gate.touch()
     partial = len(_rows(killed))
-    assert 6 <= partial < 20, partial
+    assert partial == 6, partial  # exactly the seeds that could finish; none lost, none half-written
     con = sqlite3.connect(killed)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     con.close()
-    resumed = run_claims([SLOW], "quick", killed, workers=2, progress=False)
-    assert resumed.skipped == partial and resumed.computed == 20 - partial
-    run_claims([SLOW], "quick", clean, workers=0, progress=False)
+    resumed = run_claims([claim], "quick", killed, workers=2, progress=False)
+    assert resumed.skipped == partial and resumed.computed == 10 - partial
+    run_claims([claim], "quick", clean, workers=0, progress=False)
     assert _rows(killed) == _rows(clean)
-    assert len({r[2:4] for r in _rows(killed)}) == 20  # no duplicate (cell, seed)
+    assert len({r[2:4] for r in _rows(killed)}) == 10  # no duplicate (cell, seed)
 
 
 def test_sigint_mid_sweep_keeps_finished_seeds(tmp_path):
-    store = tmp_path / "int.sqlite"
-    script = textwrap.dedent(f"""
-        import sys
-        sys.path.insert(0, {str(HERE)!r})
-        from claims_for_tests import SLOW
+    store, gate, seen = tmp_path / "int.sqlite", tmp_path / "gate", tmp_path / "sigint-seen"
+    # The sweep's own SIGINT handler leaves a mark before raising KeyboardInterrupt, so the test opens the gate
+    # only once the sweep has taken the interrupt: it is still running when the signal arrives, by construction.
+    proc = _sweep_process(f"""
+        import pathlib, signal
+        from claims_for_tests import gated_claim
         from verification.runner import run_claims
+
+        def on_sigint(signum, frame):
+            pathlib.Path({str(seen)!r}).touch()
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGINT, on_sigint)
         try:
-            run_claims([SLOW], "quick", {str(store)!r}, workers=2, progress=False)
+            run_claims([gated_claim({str(gate)!r}, block_from=4)], "quick", {str(store)!r}, workers=2,
+                       progress=False)
         except KeyboardInterrupt:
             sys.exit(130)
+        sys.exit(0)
     """)
-    env = dict(os.environ, PYTHONPATH=str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-c", script], env=env, start_new_session=True)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if store.exists() and len(_rows(store)) >= 4:
-                break
-        except sqlite3.OperationalError:
-            pass
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground process group
-    assert proc.wait(timeout=60) == 130
+    try:
+        _wait_for(lambda: _n_rows(store) >= 4, proc, "4 finished seeds in the store")
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground process group
+        _wait_for(seen.exists, proc, "the sweep to take the SIGINT")
+    finally:
+        gate.touch()  # the workers' parked seeds may now finish; the interrupted sweep no longer stores them
+    assert proc.wait(timeout=120) == 130
     partial = len(_rows(store))
-    assert 4 <= partial <= 20
-    resumed = run_claims([SLOW], "quick", store, workers=0, progress=False)
-    assert resumed.skipped == partial and resumed.computed == 20 - partial
-    assert len(_rows(store)) == 20
+    assert partial == 4, partial
+    claim = gated_claim(str(gate), block_from=4)
+    resumed = run_claims([claim], "quick", store, workers=0, progress=False)
+    assert resumed.skipped == partial and resumed.computed == 10 - partial
+    assert len(_rows(store)) == 10
 
 
 def test_dask_local_cluster_matches_process_pool(tmp_path):
