@@ -1,8 +1,9 @@
 """The ``rltheory`` command line.
 
-* ``rltheory list``: the registered claims, one line each.
+* ``rltheory list``: the registered claims, one line each, with their mutants.
 * ``rltheory verify CLAIM... [--quick|--full] [--workers N] [--scheduler ADDRESS] [--store PATH] [--report DIR]
-  [--seeds N]``: run (or resume) the sweeps, then write the report.
+  [--seeds N] [--mutant [NAME]]``: run (or resume) the sweeps, then write the report. With ``--mutant`` each claim
+  is replaced by its (first, or named) mutant, which must come out FAIL.
 * ``rltheory report --store PATH --report DIR``: rewrite the report from a store.
 * ``rltheory solve INSTANCE [--horizon H | --gamma G] [--method M]``: optimal values and policy of a zoo instance.
 * ``rltheory zoo``: the zoo instances.
@@ -119,6 +120,18 @@ def _cmd_zoo(args: argparse.Namespace) -> int:
     return 0
 
 
+#: ``rltheory verify`` exit codes (also in docs/verification.md).
+EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_UNDECIDED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def _verify_exit_code(verdicts: Sequence[str]) -> int:
+    """0 when every claim is PASS; 1 when any is FAIL; 3 when none fails but some are INCONCLUSIVE, VACUOUS or
+    UNDERPOWERED (nothing was shown wrong, and not everything was shown right)."""
+    if all(v == "PASS" for v in verdicts):
+        return EXIT_PASS
+    return EXIT_FAIL if "FAIL" in verdicts else EXIT_UNDECIDED
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from verification.core import all_claims
 
@@ -126,15 +139,18 @@ def _cmd_list(args: argparse.Namespace) -> int:
     width = max(len(c.name) for c in claims)
     for c in claims:
         print(f"{c.name:{width}s}  {c.title}")
+        for m in c.mutants:
+            print(f"{'':{width}s}    mutant {m.name}: {m.description}")
     return 0
 
 
-def _resolve_claims(names: Sequence[str]):  # type: ignore[no-untyped-def]
+def _resolve_claims(names: Sequence[str], mutant: str | None = None):  # type: ignore[no-untyped-def]
     from verification.core import all_claims, get_claim
 
-    if list(names) == ["all"]:
-        return all_claims()
-    return [get_claim(n) for n in names]
+    claims = all_claims() if list(names) == ["all"] else [get_claim(n) for n in names]
+    if mutant is None:
+        return claims
+    return [c.mutated(None if mutant == "" else mutant) for c in claims]
 
 
 def _print_reports(reports, report_dir: str) -> None:  # type: ignore[no-untyped-def]
@@ -165,7 +181,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         print(f"rltheory verify: {why}", file=sys.stderr)
         return 2
     try:
-        claims = _resolve_claims(args.claims)
+        claims = _resolve_claims(args.claims, args.mutant)
         for c in claims:
             c.preset(preset)
         executor = dask_executor(args.scheduler) if args.scheduler else None
@@ -191,7 +207,14 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     print(f"{summary.computed} seed runs computed, {summary.skipped} found in {args.store}, {summary.wall:.1f} s")
     reports = write_reports(claims, preset, args.store, args.report)
     _print_reports(reports, args.report)
-    return 0 if all(r.verdict == "PASS" for r in reports) else 1
+    if args.mutant is not None:
+        survived = [r.claim for r in reports if r.verdict != "FAIL"]
+        if survived:
+            print(f"mutants NOT caught (their claims cannot fail this way): {', '.join(survived)}", file=sys.stderr)
+            return EXIT_FAIL
+        print("every mutant came out FAIL, as it must")
+        return EXIT_PASS
+    return _verify_exit_code([r.verdict for r in reports])
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -237,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="check claims numerically and write a report",
         description="Sweep instances x seeds for each claim, store every finished seed at once "
         "(a rerun resumes), then write a Markdown/PNG/JSON report.",
+        epilog="exit codes: 0 every claim PASS; 1 some claim FAIL; 2 bad arguments; 3 no FAIL, but some claim "
+        "INCONCLUSIVE, VACUOUS (its bound cannot be violated) or UNDERPOWERED (too few seeds to reject); "
+        "130 interrupted (finished seeds are kept). With --mutant: 0 when every mutant FAILs, else 1.",
     )
     v.add_argument("claims", nargs="+", metavar="CLAIM", help="claim names (see `rltheory list`) or 'all'")
     g = v.add_mutually_exclusive_group()
@@ -251,6 +277,15 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--seeds", type=int, default=None, help="seeds per cell (overrides the preset)")
     v.add_argument("--base-seed", type=int, default=0, help="root entropy of all seeds")
     v.add_argument("--no-progress", action="store_true", help="no progress bar")
+    v.add_argument(
+        "--mutant",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="NAME",
+        help="run each claim's mutant (the first, or NAME) instead: a deliberately wrong variant that must FAIL; "
+        "exit 0 when every mutant fails",
+    )
     v.set_defaults(func=_cmd_verify)
     r = sub.add_parser("report", help="write the report of a result store")
     r.add_argument("--store", required=True, help="SQLite result store")

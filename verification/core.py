@@ -9,6 +9,20 @@ cell for a block of seeds, what that function measures, and the checks that turn
   compared with the theorem's exponent;
 * :class:`EqualityCheck`: a measured error against an exact solver must stay below a tolerance.
 
+Every verdict states its power. Beside PASS, FAIL and INCONCLUSIVE (the data cannot decide):
+
+* **VACUOUS**: a bound at or above the measured quantity's a-priori maximum (``BoundCheck.maximum``: regret can
+  never exceed ``H K r_max``) in every entry of a cell. The inequality then holds whatever the algorithm does;
+  the outcome gives ``bound / maximum`` and, for a curve, the abscissa at which the bound would first drop below
+  the maximum.
+* **UNDERPOWERED**: too few seeds for the test to reject even if every seed violated (binomial test:
+  ``delta ** n >= alpha``; slope: fewer than :data:`verification.stats.MIN_SLOPE_SEEDS` seeds).
+
+Non-finite measurements or bounds are FAIL, with the count of NaN/inf entries. A claim is PASS only when every
+check that decides it is PASS on at least one cell and nothing else on the others than PASS, VACUOUS or
+UNDERPOWERED; see :func:`evaluate_claim`. Each claim carries :class:`Mutant` s: deliberately wrong variants that
+must FAIL, so that every claim shows it can fail.
+
 A run function has the signature ``run(params: dict, seeds: list[numpy.random.SeedSequence]) -> list[dict]`` and
 returns one JSON-serialisable dict of measurements per seed; the result for seed ``i`` must depend only on
 ``params`` and ``seeds[i]`` (so blocks of seeds may be run vectorised without changing any result).
@@ -18,11 +32,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
-from verification.stats import BinomialResult, SlopeResult, binomial_test, bootstrap_slope
+from verification.stats import (
+    MIN_SLOPE_SEEDS,
+    BinomialResult,
+    SlopeResult,
+    Verdict,
+    binomial_power_seeds,
+    binomial_test,
+    bootstrap_slope,
+)
 
 __all__ = [
     "BoundCheck",
@@ -31,14 +53,20 @@ __all__ = [
     "CheckOutcome",
     "Claim",
     "EqualityCheck",
+    "Mutant",
     "Preset",
     "RateCheck",
+    "Verdict",
     "all_claims",
+    "check_verdict",
+    "evaluate_claim",
     "get_claim",
+    "horizon_maximum",
+    "probability_maximum",
+    "regret_maximum",
     "register",
 ]
 
-Verdict = Literal["PASS", "FAIL", "INCONCLUSIVE"]
 RunFn = Callable[[dict[str, Any], list[np.random.SeedSequence]], list[dict[str, Any]]]
 
 
@@ -91,6 +119,61 @@ class CheckOutcome:
     informational: bool = False
 
 
+MaximumFn = Callable[[dict[str, Any], np.ndarray | None], np.ndarray]
+
+
+def regret_maximum(horizon: str = "H", r_max: float = 1.0) -> MaximumFn:
+    """A-priori maximum of a cumulative regret over ``K`` episodes with rewards in ``[0, r_max]``: ``H K r_max``
+    (``H`` read from the cell parameter ``horizon``)."""
+
+    def maximum(params: dict[str, Any], K: np.ndarray | None) -> np.ndarray:
+        return np.asarray(float(params[horizon]) * r_max * np.asarray(K, dtype=np.float64))
+
+    return maximum
+
+
+def horizon_maximum(horizon: str | int = "H", r_max: float = 1.0) -> MaximumFn:
+    """A-priori maximum of a suboptimality (value gap) with rewards in ``[0, r_max]``: ``H r_max`` (``H`` a cell
+    parameter name, or a number)."""
+
+    def maximum(params: dict[str, Any], x: np.ndarray | None) -> np.ndarray:
+        H = params[horizon] if isinstance(horizon, str) else horizon
+        return np.asarray(float(H) * r_max)
+
+    return maximum
+
+
+def probability_maximum(params: dict[str, Any], x: np.ndarray | None) -> np.ndarray:
+    """A-priori maximum of a probability or a share: 1."""
+    return np.asarray(1.0)
+
+
+def _nonfinite(name: str, a: np.ndarray) -> str | None:
+    bad = ~np.isfinite(a)
+    if not bad.any():
+        return None
+    n_nan = int(np.isnan(a).sum())
+    return f"{int(bad.sum())} of {a.size} {name} entries non-finite ({n_nan} NaN, {int(bad.sum()) - n_nan} inf)"
+
+
+def _first_nonvacuous_x(check: BoundCheck, params: dict[str, Any], xs: np.ndarray) -> float | None:
+    """Smallest abscissa beyond the measured ones at which ``bound < maximum`` (a log grid up to ``1e18``, 0.5%
+    apart), or None if there is none there."""
+    assert check.maximum is not None
+    x0 = float(np.max(xs))
+    if not (np.isfinite(x0) and x0 > 0):
+        return None
+    grid = np.geomspace(x0, 1e18, 8000)
+    try:
+        with np.errstate(all="ignore"):
+            b = check.scale * np.broadcast_to(np.asarray(check.bound(params, grid), np.float64), grid.shape)
+            m = np.broadcast_to(np.asarray(check.maximum(params, grid), np.float64), grid.shape)
+    except Exception:  # noqa: BLE001 - a bound that cannot be evaluated off its grid gives no estimate
+        return None
+    hit = np.flatnonzero(b < m)
+    return float(grid[hit[0]]) if hit.size else None
+
+
 @dataclass(frozen=True)
 class BoundCheck:
     """``measure <= scale * bound`` with probability ``>= 1 - delta`` per seed.
@@ -107,6 +190,15 @@ class BoundCheck:
         label: name in reports.
         applies: ``applies(params)`` selects the cells the check is run on (all when None).
         informational: reported, but does not enter the claim's verdict.
+        maximum: ``maximum(params, x) -> array``, the a-priori maximum of the measured quantity (what it can reach
+            whatever the algorithm does: :func:`regret_maximum`, :func:`horizon_maximum`,
+            :func:`probability_maximum`). Where the bound is at or above it, the inequality cannot fail; a cell in
+            which that holds everywhere is VACUOUS. A measurement above its maximum is a FAIL (a broken run). None:
+            the quantity has no a-priori maximum (never vacuous by this rule).
+
+    The outcome's ``detail`` carries the margins: ``max_ratio`` (max measured / bound) and ``bound_over_max`` (min
+    bound / maximum: below 1 the check can fail), and for a vacuous curve ``x_needed``, the first abscissa at which
+    the bound would drop below the maximum.
     """
 
     measure: str
@@ -119,26 +211,61 @@ class BoundCheck:
     label: str = "bound"
     applies: Callable[[dict[str, Any]], bool] | None = None
     informational: bool = False
+    maximum: MaximumFn | None = None
 
     def evaluate(self, cell: CellData) -> CheckOutcome:
         measured = cell.column(self.measure)
         xs = cell.column(self.x)[0] if self.x else None
-        b = self.scale * np.asarray(self.bound(cell.params, xs), dtype=np.float64)
-        over = measured > np.broadcast_to(b, measured.shape[1:])
-        viol = over.reshape(over.shape[0], -1).any(axis=1)
-        res: BinomialResult = binomial_test(int(viol.sum()), viol.size, self.delta, alpha=self.alpha)
-        ratio = float(np.max(measured / np.where(b > 0, b, np.nan))) if np.any(b > 0) else float("nan")
+        with np.errstate(all="ignore"):
+            b = self.scale * np.broadcast_to(np.asarray(self.bound(cell.params, xs), dtype=np.float64),
+                                             measured.shape[1:])
+        n = measured.shape[0]
+        detail: dict[str, Any] = {"n": n, "delta": self.delta}
+        bad = [m for m in (_nonfinite("measured", measured), _nonfinite("bound", b)) if m]
+        if bad:
+            return CheckOutcome(self.label, cell.params, "FAIL", "; ".join(bad), detail)
+        over = measured > b
+        viol = over.reshape(n, -1).any(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = float(np.max(np.where(b > 0, measured / b, np.where(measured > b, np.inf, 0.0))))
+        detail.update(max_ratio=ratio, violations=int(viol.sum()))
+        margin = f"max measured/bound = {ratio:.3g}"
+        if self.maximum is not None:
+            m = np.broadcast_to(np.asarray(self.maximum(cell.params, xs), dtype=np.float64), b.shape)
+            if (why := _nonfinite("maximum", m)) is not None:
+                return CheckOutcome(self.label, cell.params, "FAIL", why, detail)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                b_over_m = float(np.min(np.where(m > 0, b / m, np.inf)))
+            detail["bound_over_max"] = b_over_m
+            margin += f"; min bound/maximum = {b_over_m:.3g}"
+            above = measured > m * (1 + 1e-9) + 1e-12
+            if above.any():
+                return CheckOutcome(
+                    self.label,
+                    cell.params,
+                    "FAIL",
+                    f"{int(above.sum())} measured entries exceed the quantity's a-priori maximum (a broken run); "
+                    + margin,
+                    detail,
+                )
+            if not (b < m).any():
+                stat = f"VACUOUS: the bound is >= the a-priori maximum everywhere ({margin})"
+                if xs is not None and (xn := _first_nonvacuous_x(self, cell.params, xs)) is not None:
+                    detail["x_needed"] = xn
+                    stat += f"; it first drops below at {self.x} ~ {xn:.3g}"
+                elif xs is not None:
+                    stat += f"; not below it for any {self.x} up to 1e18"
+                return CheckOutcome(self.label, cell.params, "VACUOUS", stat, detail)
+        res: BinomialResult = binomial_test(int(viol.sum()), n, self.delta, alpha=self.alpha)
+        detail["p_value"] = res.p_value
         stat = (
             f"{res.violations}/{res.n} seeds violate (delta={self.delta:g}); "
-            f"p = P(Bin(n, delta) >= v) = {res.p_value:.3g}; max measured/bound = {ratio:.3g}"
+            f"p = P(Bin(n, delta) >= v) = {res.p_value:.3g}; {margin}"
         )
-        return CheckOutcome(
-            self.label,
-            cell.params,
-            res.verdict,
-            stat,
-            {"violations": res.violations, "n": res.n, "p_value": res.p_value, "max_ratio": ratio, "delta": self.delta},
-        )
+        if res.verdict == "UNDERPOWERED":
+            need = binomial_power_seeds(self.delta, self.alpha)
+            stat = f"UNDERPOWERED: delta^n = {self.delta ** n:.3g} >= alpha = {self.alpha:g}, needs >= {need} seeds; " + stat
+        return CheckOutcome(self.label, cell.params, res.verdict, stat, detail)
 
 
 @dataclass(frozen=True)
@@ -151,7 +278,13 @@ class RateCheck:
         exponent: ``exponent(params) -> float`` (usually a registered theorem's ``exponent(symbol)``).
         direction: ``"upper"`` (PASS when the interval reaches a value ``<= exponent``) or ``"two-sided"``.
         fit_from: fit only points with ``x >= fit_from * max(x)`` (skips a burn-in).
-        level, n_boot, max_width: bootstrap settings (see :func:`verification.stats.bootstrap_slope`).
+        level, n_boot, max_width, min_seeds: bootstrap settings (see :func:`verification.stats.bootstrap_slope`);
+            fewer than ``min_seeds`` seeds is UNDERPOWERED.
+        censored: measurement key of a 0/1 curve (``[len(x)]`` per seed) marking runs stopped at a cap before the
+            quantity was reached (their value is the cap, a lower bound). A cap of the form ``c x^e`` gives censored
+            runs exactly the tested exponent and pulls the slope towards it, so a fit with a censored share above
+            ``max_censored`` at any fitted point is INCONCLUSIVE, never PASS.
+        max_censored: the largest share of censored runs tolerated at a fitted point.
         label: name in reports.
         applies, informational: as in :class:`BoundCheck`.
     """
@@ -164,6 +297,9 @@ class RateCheck:
     level: float = 0.95
     n_boot: int = 2000
     max_width: float = 1.0
+    min_seeds: int = MIN_SLOPE_SEEDS
+    censored: str | None = None
+    max_censored: float = 0.05
     label: str = "rate"
     applies: Callable[[dict[str, Any]], bool] | None = None
     informational: bool = False
@@ -171,8 +307,17 @@ class RateCheck:
     def evaluate(self, cell: CellData) -> CheckOutcome:
         Y = cell.column(self.measure)
         x = cell.column(self.x)[0]
-        keep = x >= self.fit_from * x.max()
         e = float(self.exponent(cell.params))
+        bad = [m for m in (_nonfinite("measured", Y), _nonfinite(f"abscissa {self.x!r}", x)) if m]
+        if not np.isfinite(e):
+            bad.append(f"exponent {e}")
+        if bad:
+            return CheckOutcome(self.label, cell.params, "FAIL", "; ".join(bad), {"n": Y.shape[0]})
+        keep = x >= self.fit_from * x.max()
+        share = 0.0
+        if self.censored is not None:
+            cens = np.broadcast_to(cell.column(self.censored), Y.shape)[:, keep]
+            share = float(cens.mean(axis=0).max())
         try:
             res: SlopeResult = bootstrap_slope(
                 x[keep],
@@ -182,6 +327,7 @@ class RateCheck:
                 level=self.level,
                 n_boot=self.n_boot,
                 max_width=self.max_width,
+                min_seeds=self.min_seeds,
             )
         except ValueError as exc:
             return CheckOutcome(self.label, cell.params, "INCONCLUSIVE", f"slope not computable: {exc}")
@@ -189,16 +335,29 @@ class RateCheck:
             f"slope {res.slope:.3f}, {int(100 * res.level)}% interval [{res.low:.3f}, {res.high:.3f}] "
             f"vs exponent {e:g} ({self.direction}); {res.n_seeds} seeds, {res.n_points} points"
         )
+        verdict: Verdict = res.verdict
+        if verdict == "UNDERPOWERED":
+            stat = f"UNDERPOWERED: {res.n_seeds} seeds < {self.min_seeds} (interval below its nominal coverage); " + stat
+        if self.censored is not None:
+            stat += f"; censored share {share:.0%} (max {self.max_censored:.0%})"
+            if share > self.max_censored and verdict in ("PASS", "FAIL"):
+                verdict = "INCONCLUSIVE"
+                stat = "INCONCLUSIVE (censored runs pull the slope to the cap's exponent): " + stat
+        # margin: how far the interval's decisive end sits from the exponent (negative: the wrong side)
+        margin = e - res.low if self.direction == "upper" else min(e - res.low, res.high - e)
         return CheckOutcome(
             self.label,
             cell.params,
-            res.verdict,
+            verdict,
             stat,
             {
                 "slope": res.slope,
                 "low": res.low,
                 "high": res.high,
                 "exponent": e,
+                "margin": margin,
+                "n": res.n_seeds,
+                "censored_share": share,
                 "x_min": float(x[keep].min()),
                 "x_max": float(x[keep].max()),
             },
@@ -218,13 +377,61 @@ class EqualityCheck:
 
     def evaluate(self, cell: CellData) -> CheckOutcome:
         err = cell.column(self.measure)
+        if (why := _nonfinite("measured", err)) is not None:
+            return CheckOutcome(self.label, cell.params, "FAIL", why, {"tol": self.tol})
         worst = float(np.max(err))
-        verdict: Verdict = "PASS" if np.isfinite(err).all() and worst <= self.tol else "FAIL"
-        stat = f"max error {worst:.3g} vs tolerance {self.tol:g} over {err.shape[0]} seeds"
-        return CheckOutcome(self.label, cell.params, verdict, stat, {"max_error": worst, "tol": self.tol})
+        verdict: Verdict = "PASS" if worst <= self.tol else "FAIL"
+        ratio = worst / self.tol if self.tol > 0 else (0.0 if worst <= 0 else np.inf)
+        stat = f"max error {worst:.3g} vs tolerance {self.tol:g} (error/tol = {ratio:.3g}) over {err.shape[0]} seeds"
+        return CheckOutcome(
+            self.label, cell.params, verdict, stat, {"max_error": worst, "tol": self.tol, "max_ratio": ratio}
+        )
 
 
 Check = BoundCheck | RateCheck | EqualityCheck
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A deliberately wrong variant of a claim: run through the same checks, it must come out FAIL.
+
+    A mutant shows that a claim can fail at all: a check that passes the truth and its mutant alike certifies
+    nothing. It changes what is run (``params`` merged into every cell switch the run function to a wrong variant,
+    e.g. a learner with its bonus removed; or another ``run``), what is checked (``bound_scale`` multiplies every
+    deciding bound, ``tol_scale`` every deciding tolerance, ``transform`` rewrites any check), or both.
+
+    Attributes:
+        name: short name, used as ``rltheory verify CLAIM --mutant NAME``.
+        description: what is wrong, in one line.
+        params: merged into every cell of the preset.
+        bound_scale: multiplies the bound of every deciding :class:`BoundCheck`.
+        tol_scale: multiplies the tolerance of every deciding :class:`EqualityCheck`.
+        transform: ``transform(check) -> check`` applied to every deciding check after the scales.
+        run: a replacement run function (module level, picklable); the claim's own when None.
+        preset: the claim's preset it runs on, or an explicit :class:`Preset`; small enough for the default test
+            run, with enough seeds that the mutant's checks are powered.
+        n_seeds: overrides the preset's seed count.
+    """
+
+    name: str
+    description: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    bound_scale: float = 1.0
+    tol_scale: float = 1.0
+    transform: Callable[[Any], Any] | None = None
+    run: RunFn | None = None
+    preset: str | Preset = "tiny"
+    n_seeds: int | None = None
+
+
+def _mutate_check(check: Any, mutant: Mutant) -> Any:
+    if check.informational:
+        return check
+    if isinstance(check, BoundCheck) and mutant.bound_scale != 1.0:
+        check = replace(check, scale=check.scale * mutant.bound_scale)
+    if isinstance(check, EqualityCheck) and mutant.tol_scale != 1.0:
+        check = replace(check, tol=check.tol * mutant.tol_scale)
+    return mutant.transform(check) if mutant.transform is not None else check
 
 
 @dataclass(frozen=True)
@@ -236,10 +443,11 @@ class Claim:
         title: one line for ``rltheory list``.
         citation: the paper and the theorem.
         run: module-level run function (picklable), see the module docstring.
-        checks: the checks; the claim passes when every check passes on every cell.
+        checks: the checks; see :func:`evaluate_claim` for how their outcomes make the verdict.
         presets: at least ``"quick"`` (minutes on 2 cores) and ``"full"`` (the paper's scale).
         description: what is measured and how, for the report.
         plots: ``(x key, measure key, BoundCheck label or None)`` curves to plot in the report.
+        mutants: deliberately wrong variants that must FAIL (every built-in claim has at least one).
     """
 
     name: str
@@ -250,17 +458,50 @@ class Claim:
     presets: Mapping[str, Preset]
     description: str = ""
     plots: tuple[tuple[str, str, str | None], ...] = ()
+    mutants: tuple[Mutant, ...] = ()
 
     def __post_init__(self) -> None:
         missing = {"quick", "full"} - set(self.presets)
         if missing:
             raise ValueError(f"claim {self.name!r} needs presets {sorted(missing)}")
+        names = [m.name for m in self.mutants]
+        if len(set(names)) != len(names):
+            raise ValueError(f"claim {self.name!r}: mutant names must be distinct, got {names}")
 
     def preset(self, name: str) -> Preset:
         try:
             return self.presets[name]
         except KeyError:
             raise ValueError(f"claim {self.name!r} has no preset {name!r}; presets: {sorted(self.presets)}") from None
+
+    def mutated(self, mutant: str | None = None) -> Claim:
+        """The claim turned into its mutant ``mutant`` (the first when None), named ``"<claim>~<mutant>"``, whose
+        ``quick`` and ``full`` presets are the mutant's preset."""
+        if not self.mutants:
+            raise ValueError(f"claim {self.name!r} has no mutants")
+        if mutant is None:
+            mut = self.mutants[0]
+        else:
+            found = [m for m in self.mutants if m.name == mutant]
+            if not found:
+                raise ValueError(
+                    f"claim {self.name!r} has no mutant {mutant!r}; mutants: {', '.join(m.name for m in self.mutants)}"
+                )
+            mut = found[0]
+        base = mut.preset if isinstance(mut.preset, Preset) else self.preset(mut.preset)
+        grid = tuple({**cell, **mut.params} for cell in base.grid)
+        pre = Preset(grid, mut.n_seeds or base.n_seeds, base.seeds_per_task)
+        return Claim(
+            name=f"{self.name}~{mut.name}",
+            title=f"MUTANT, must FAIL ({mut.description}) of: {self.title}",
+            citation=self.citation,
+            run=mut.run or self.run,
+            checks=tuple(_mutate_check(c, mut) for c in self.checks),
+            presets={"quick": pre, "full": pre},
+            description=f"Mutant `{mut.name}` of `{self.name}`: {mut.description}. It must come out FAIL.\n\n"
+            + self.description,
+            plots=self.plots,
+        )
 
 
 _REGISTRY: dict[str, Claim] = {}
@@ -293,23 +534,44 @@ def all_claims() -> list[Claim]:
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
 
 
+def check_verdict(outcomes: Sequence[CheckOutcome]) -> Verdict:
+    """One check's verdict over the cells it was run on: FAIL if any cell fails, else INCONCLUSIVE if any cell
+    cannot decide, else PASS if at least one cell passes (the others VACUOUS or UNDERPOWERED: the statement was
+    tested where it could be), else UNDERPOWERED if any cell is, else VACUOUS."""
+    vs = {o.verdict for o in outcomes}
+    for v in ("FAIL", "INCONCLUSIVE", "PASS", "UNDERPOWERED"):
+        if v in vs:
+            return cast(Verdict, v)
+    return "VACUOUS" if vs else "INCONCLUSIVE"
+
+
 def evaluate_claim(claim: Claim, cells: Sequence[CellData]) -> tuple[Verdict, list[CheckOutcome]]:
-    """Run every check on the cells it applies to; FAIL if any outcome fails, PASS if all pass, else INCONCLUSIVE.
-    Informational outcomes are reported but do not enter the verdict."""
+    """Run every check on the cells it applies to and combine the deciding (non-informational) checks.
+
+    Each check gets :func:`check_verdict` over its cells. The claim is FAIL if any check is FAIL, else INCONCLUSIVE
+    if any is INCONCLUSIVE (or none decides), else PASS only if every deciding check is PASS, else UNDERPOWERED if
+    any check is, else VACUOUS: a claim one of whose parts could not have failed is not a PASS.
+    """
     outcomes = []
+    by_check: dict[int, list[CheckOutcome]] = {}
     for cell in cells:
-        for check in claim.checks:
+        for i, check in enumerate(claim.checks):
             if check.applies is None or check.applies(cell.params):
                 o = check.evaluate(cell)
-                outcomes.append(replace(o, informational=check.informational) if check.informational else o)
-    verdicts = {o.verdict for o in outcomes if not o.informational}
+                o = replace(o, informational=check.informational) if check.informational else o
+                outcomes.append(o)
+                if not check.informational:
+                    by_check.setdefault(i, []).append(o)
+    verdicts = {check_verdict(os) for os in by_check.values()}
     overall: Verdict
-    if not verdicts:
+    if not verdicts or "INCONCLUSIVE" in verdicts and "FAIL" not in verdicts:
         overall = "INCONCLUSIVE"
     elif "FAIL" in verdicts:
         overall = "FAIL"
     elif verdicts == {"PASS"}:
         overall = "PASS"
+    elif "UNDERPOWERED" in verdicts:
+        overall = "UNDERPOWERED"
     else:
-        overall = "INCONCLUSIVE"
+        overall = "VACUOUS"
     return overall, outcomes

@@ -34,6 +34,15 @@ class ClaimReport:
     n_seeds: int
 
 
+_VERDICT_KEY = (
+    "Verdicts: PASS (the check could have failed and did not), FAIL, INCONCLUSIVE (the data cannot decide), "
+    "VACUOUS (the bound is at or above what the measured quantity can ever reach: it cannot fail), UNDERPOWERED "
+    "(too few seeds to reject even if every seed violated). Margins: measured/bound (> 1 violates), bound/max "
+    "(>= 1 is vacuous), error/tol for equalities, and the distance of the slope interval's deciding end from the "
+    "exponent (negative: the wrong side)."
+)
+
+
 def _fmt_params(p: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in p.items())
 
@@ -42,13 +51,34 @@ def _g(x: float) -> str:
     return f"{x:.4g}"
 
 
+def _margin(o: CheckOutcome) -> str:
+    """The margins of an outcome: measured/bound (or error/tol) and bound/maximum, for the verdict table."""
+    d = o.detail
+    parts = []
+    if "max_ratio" in d:
+        parts.append(f"measured/bound {_g(d['max_ratio'])}" if "tol" not in d else f"error/tol {_g(d['max_ratio'])}")
+    if "bound_over_max" in d:
+        parts.append(f"bound/max {_g(d['bound_over_max'])}")
+    if "x_needed" in d:
+        parts.append(f"non-vacuous from {_g(d['x_needed'])}")
+    if "margin" in d:
+        parts.append(f"exponent - interval end {d['margin']:+.3f}")
+    return "; ".join(parts) or "-"
+
+
 def _bound_rows(check: BoundCheck, cells: list[CellData]) -> list[str]:
-    head = "| cell | x | seeds | mean | q10 | median | q90 | max | bound | max/bound |"
-    rows = [head, "|" + "---|" * 10]
+    head = "| cell | x | seeds | mean | q10 | median | q90 | max | bound | max/bound | a-priori max | bound/a-priori max |"
+    rows = [head, "|" + "---|" * 12]
     for cell in cells:
         Y = cell.column(check.measure)
         xs = cell.column(check.x)[0] if check.x else None
-        b = check.scale * np.broadcast_to(np.asarray(check.bound(cell.params, xs), float), Y.shape[1:])
+        with np.errstate(all="ignore"):
+            b = check.scale * np.broadcast_to(np.asarray(check.bound(cell.params, xs), float), Y.shape[1:])
+        m = (
+            np.broadcast_to(np.asarray(check.maximum(cell.params, xs), float), Y.shape[1:])
+            if check.maximum is not None
+            else None
+        )
         cols: list[tuple[int | None, str]] = [(None, "")]
         if xs is not None:
             picks = [0, len(xs) // 2, len(xs) - 1] if len(xs) > 2 else [len(xs) - 1]
@@ -56,10 +86,14 @@ def _bound_rows(check: BoundCheck, cells: list[CellData]) -> list[str]:
         for j, xv in cols:
             y = Y[:, j] if j is not None else Y.reshape(Y.shape[0], -1).max(axis=1)
             bj = float(b[j]) if j is not None else float(np.min(b))
-            q10, q50, q90 = np.quantile(y, [0.1, 0.5, 0.9])
+            mj = (float(m[j]) if j is not None else float(np.min(m))) if m is not None else None
+            with np.errstate(all="ignore"):
+                q10, q50, q90 = np.quantile(y, [0.1, 0.5, 0.9])
+                ratio = y.max() / bj if bj != 0 else float("inf")
+                mcols = f"{_g(mj)} | {_g(bj / mj)}" if mj is not None else "- | -"
             rows.append(
                 f"| {_fmt_params(cell.params)} | {xv} | {y.size} | {_g(y.mean())} | "
-                f"{_g(q10)} | {_g(q50)} | {_g(q90)} | {_g(y.max())} | {_g(bj)} | {_g(y.max() / bj)} |"
+                f"{_g(q10)} | {_g(q50)} | {_g(q90)} | {_g(y.max())} | {_g(bj)} | {_g(ratio)} | {mcols} |"
             )
     return rows
 
@@ -80,6 +114,7 @@ def _plot(claim: Claim, cells: list[CellData], path: Path) -> Path | None:
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, (xkey, measure, blabel) in zip(axes[0], claim.plots, strict=True):
         drawn: list[np.ndarray] = []
+        drawn_max: list[np.ndarray] = []
         positive_x = positive_y = True  # a log axis cannot show 0 (e.g. a perturbation q = 0): go linear then
         for i, cell in enumerate(cells):
             color = colors[i % len(colors)]
@@ -94,19 +129,29 @@ def _plot(claim: Claim, cells: list[CellData], path: Path) -> Path | None:
             ax.fill_between(x, lo, hi, color=color, alpha=0.2)  # log axes mask non-positive values
             if blabel is not None and blabel in checks:
                 chk = checks[blabel]
-                b = chk.scale * np.broadcast_to(np.asarray(chk.bound(cell.params, x), float), x.shape)
-                if not any(d.shape == b.shape and np.allclose(d, b) for d in drawn):
+                with np.errstate(all="ignore"):
+                    b = chk.scale * np.broadcast_to(np.asarray(chk.bound(cell.params, x), float), x.shape)
+                if np.isfinite(b).all() and not any(d.shape == b.shape and np.allclose(d, b) for d in drawn):
                     drawn.append(b)
                     ax.plot(x, b, color=color, linestyle="--", linewidth=1.2)
+                if chk.maximum is not None:
+                    mx = np.broadcast_to(np.asarray(chk.maximum(cell.params, x), float), x.shape)
+                    if not any(d.shape == mx.shape and np.allclose(d, mx) for d in drawn_max):
+                        drawn_max.append(mx)
+                        ax.plot(x, mx, color=color, linestyle=":", linewidth=1.6)
         ax.set_xscale("log" if positive_x else "linear")
         ax.set_yscale("log" if positive_x and positive_y else "linear")
         ax.set_xlabel(xkey)
         ax.set_ylabel(measure)
-        title = f"{measure} vs {xkey}" + (f" (dashed: {blabel})" if blabel else "")
+        title = f"{measure} vs {xkey}" + (f" (dashed: {blabel}; dotted: a-priori maximum)" if blabel else "")
         ax.set_title(title, fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1, frameon=False)
-    fig.suptitle(f"{claim.name}: seed mean with 10-90% band; dashed: bound", fontsize=10)
+    fig.suptitle(
+        f"{claim.name}: seed mean with 10-90% band; dashed: bound; dotted: the quantity's a-priori maximum "
+        "(a bound above it cannot be violated)",
+        fontsize=9,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -135,14 +180,25 @@ def write_report(claim: Claim, preset: str, store: ResultStore, report_dir: str 
     ]
     if claim.description:
         lines += [claim.description.strip(), ""]
-    lines += ["## Verdicts", "", "| check | cell | verdict | statistic |", "|---|---|---|---|"]
+    lines += [
+        _VERDICT_KEY,
+        "",
+        "## Verdicts",
+        "",
+        "| check | cell | verdict | margin | statistic |",
+        "|---|---|---|---|---|",
+    ]
     lines += [
         f"| {o.check} | {_fmt_params(o.params)} | "
         + (f"{o.verdict} (informational)" if o.informational else f"**{o.verdict}**")
-        + f" | {o.statistic} |"
+        + f" | {_margin(o)} | {o.statistic} |"
         for o in outcomes
     ]
     lines.append("")
+    if claim.mutants:
+        lines += ["## Mutants (deliberately wrong variants that must FAIL)", ""]
+        lines += [f"- `{m.name}`: {m.description} (`rltheory verify {claim.name} --mutant {m.name}`)" for m in claim.mutants]
+        lines.append("")
     for check in claim.checks:
         if isinstance(check, BoundCheck):
             lines += [

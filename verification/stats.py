@@ -16,9 +16,38 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-__all__ = ["BinomialResult", "SlopeResult", "binomial_test", "bootstrap_slope", "loglog_slope"]
+__all__ = [
+    "MIN_SLOPE_SEEDS",
+    "BinomialResult",
+    "SlopeResult",
+    "binomial_power_seeds",
+    "binomial_test",
+    "bootstrap_slope",
+    "loglog_slope",
+]
 
-Verdict = Literal["PASS", "FAIL", "INCONCLUSIVE"]
+Verdict = Literal["PASS", "FAIL", "INCONCLUSIVE", "VACUOUS", "UNDERPOWERED"]
+
+#: Fewest seeds a slope check decides on. Measured by ``benchmarks/slope_coverage.py`` (400 replications per
+#: row, two noise models: i.i.d. log-normal and per-seed slope heterogeneity; 95% level): the plain percentile
+#: interval covers 50% at 2 seeds, 77-83% at 4, 88-89% at 8, 90-91% at 16 and 91-95% at 32, i.e. it never reaches
+#: its nominal 95% at the seed counts a sweep affords. With the small-sample widening of :func:`bootstrap_slope`
+#: (``t_{n-1} / z * sqrt(n / (n - 1))``) it covers 92-93% at 2 seeds, 92-95% at 3 and 95-96% at 4 and above
+#: (Monte-Carlo error about 1.1 points); 4 is the first count at which both models reach the nominal level.
+MIN_SLOPE_SEEDS = 4
+
+
+def binomial_power_seeds(delta: float, alpha: float) -> int:
+    """Fewest seeds ``n`` at which the one-sided binomial test can reject at all: ``delta ** n < alpha`` (every
+    seed violating is then significant). 1 for a deterministic statement (``delta = 0``)."""
+    if delta <= 0.0:
+        return 1
+    n = max(1, int(np.floor(np.log(alpha) / np.log(delta))))
+    while delta**n >= alpha:  # exact at the boundary, whatever the rounding of the logarithms
+        n += 1
+    while n > 1 and delta ** (n - 1) < alpha:
+        n -= 1
+    return n
 
 
 @dataclass(frozen=True)
@@ -31,7 +60,9 @@ class BinomialResult:
         delta: the allowed violation probability (0 for a deterministic statement).
         p_value: ``P(Bin(n, delta) >= violations)``; 1 when there is no violation.
         alpha: test level.
-        verdict: ``FAIL`` when ``p_value < alpha`` (for ``delta = 0``: any violation), else ``PASS``.
+        verdict: ``FAIL`` when ``p_value < alpha`` (for ``delta = 0``: any violation); ``UNDERPOWERED`` when the
+            test could not reject even if every seed violated (``delta ** n >= alpha``, see
+            :func:`binomial_power_seeds`); else ``PASS``.
     """
 
     violations: int
@@ -69,7 +100,13 @@ def binomial_test(violations: int, n: int, delta: float, *, alpha: float = 0.05)
         p = 0.0
     else:
         p = float(stats.binom.sf(v - 1, n, delta))
-    verdict: Verdict = "FAIL" if p < alpha else "PASS"
+    verdict: Verdict
+    if p < alpha:
+        verdict = "FAIL"
+    elif n < binomial_power_seeds(delta, alpha):
+        verdict = "UNDERPOWERED"
+    else:
+        verdict = "PASS"
     return BinomialResult(violations=v, n=n, delta=float(delta), p_value=p, alpha=alpha, verdict=verdict)
 
 
@@ -84,7 +121,8 @@ class SlopeResult:
         exponent: the theorem's exponent it is compared with.
         direction: ``"upper"`` (the theorem is an upper bound: PASS when the interval reaches a value
             ``<= exponent``) or ``"two-sided"`` (PASS when the interval contains ``exponent``).
-        verdict: PASS / FAIL / INCONCLUSIVE (interval wider than ``max_width``).
+        verdict: PASS / FAIL / INCONCLUSIVE (interval wider than ``max_width``) / UNDERPOWERED (fewer than
+            ``min_seeds`` seeds: the interval would not have its nominal coverage).
         n_seeds, n_points: data used.
     """
 
@@ -115,6 +153,7 @@ def bootstrap_slope(
     level: float = 0.95,
     n_boot: int = 2000,
     max_width: float = 1.0,
+    min_seeds: int = MIN_SLOPE_SEEDS,
     rng: np.random.Generator | int | None = 0,
 ) -> SlopeResult:
     """Slope of the seed-mean curve on log-log axes, with a seed-resampling bootstrap interval.
@@ -128,7 +167,14 @@ def bootstrap_slope(
         level: confidence level in ``(0, 1)``.
         n_boot: bootstrap resamples.
         max_width: an interval wider than this is INCONCLUSIVE.
+        min_seeds: fewer seeds than this give UNDERPOWERED whatever the interval (see :data:`MIN_SLOPE_SEEDS`).
         rng: generator or seed for the resampling.
+
+    The percentile interval of a mean over ``n`` resampled seeds is too narrow at small ``n`` (it ignores that the
+    spread is itself estimated). It is widened about the point estimate by ``t_{n-1, 1-a} / z_{1-a} *
+    sqrt(n / (n - 1))``, the ratio of a Student-t interval to the normal one with the bootstrap's ``1/n`` variance:
+    a small-sample correction in the spirit of the bootstrap-t (Efron & Tibshirani 1993, ch. 12.5), measured to
+    restore the nominal coverage from 4 seeds on (:data:`MIN_SLOPE_SEEDS`).
 
     Returns:
         :class:`SlopeResult`.
@@ -159,8 +205,13 @@ def bootstrap_slope(
     boots = ((ly - ly.mean(axis=1, keepdims=True)) * lx).sum(axis=1) / (lx * lx).sum()
     a = (1 - level) / 2
     low, high = (float(q) for q in np.quantile(boots, [a, 1 - a]))
+    if n > 1:
+        widen = float(stats.t.ppf(1 - a, n - 1) / stats.norm.ppf(1 - a) * np.sqrt(n / (n - 1)))
+        low, high = slope - (slope - low) * widen, slope + (high - slope) * widen
     verdict: Verdict
-    if high - low > max_width:
+    if n < min_seeds:
+        verdict = "UNDERPOWERED"
+    elif high - low > max_width:
         verdict = "INCONCLUSIVE"
     elif direction == "upper":
         verdict = "PASS" if low <= exponent else "FAIL"

@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
-from verification.stats import binomial_test, bootstrap_slope, loglog_slope
+from verification.stats import MIN_SLOPE_SEEDS, binomial_power_seeds, binomial_test, bootstrap_slope, loglog_slope
 
 
 def test_binomial_by_hand():
@@ -16,6 +16,24 @@ def test_binomial_by_hand():
     assert r.verdict == "FAIL"
     assert binomial_test(0, 3, 0.1).verdict == "PASS"
     assert binomial_test(1, 20, 0.05).verdict == "PASS"  # P(X >= 1) = 1 - 0.95^20 = 0.64
+
+
+@pytest.mark.parametrize(("delta", "alpha", "n"), [(0.25, 0.05, 3), (0.05, 0.05, 2), (0.5, 0.25, 3), (0.1, 0.05, 2),
+                                                   (0.0, 0.05, 1), (0.5, 0.05, 5)])
+def test_power_seeds_by_hand(delta, alpha, n):
+    # 0.25^2 = 0.0625 >= 0.05 > 0.25^3; 0.05^1 = alpha exactly is not < alpha; 0.5^2 = 0.25 = alpha; 0.5^4 = 0.0625
+    assert binomial_power_seeds(delta, alpha) == n
+    assert delta**n < alpha or delta == 0.0
+    if n > 1:
+        assert delta ** (n - 1) >= alpha
+
+
+def test_binomial_cannot_decide_with_too_few_seeds():
+    # 2 seeds at delta = 0.25: even 2/2 violations have p = 0.0625 >= 0.05, so no data could reject
+    assert binomial_test(2, 2, 0.25).verdict == "UNDERPOWERED"
+    assert binomial_test(0, 2, 0.25).verdict == "UNDERPOWERED"
+    assert binomial_test(3, 3, 0.25).verdict == "FAIL"
+    assert binomial_test(0, 3, 0.25).verdict == "PASS"
 
 
 def test_binomial_deterministic_statement():
@@ -73,8 +91,29 @@ def test_slope_verdicts():
     Yr = x**0.3 * np.exp(rng.normal(0, 0.05, (10, 6)))
     assert bootstrap_slope(x, Yr, exponent=0.5).verdict == "PASS"  # faster than the bound is fine for an upper bound
     assert bootstrap_slope(x, Yr, exponent=0.5, direction="two-sided").verdict == "FAIL"
-    noisy = x * np.exp(rng.normal(0, 5.0, (3, 6)))
+    noisy = x * np.exp(rng.normal(0, 5.0, (6, 6)))
     assert bootstrap_slope(x, noisy, exponent=1.0, max_width=0.2).verdict == "INCONCLUSIVE"
+
+
+def test_slope_with_too_few_seeds_is_underpowered():
+    x = np.geomspace(1, 100, 6)
+    exact = np.tile(x**2.0, (1, 1))
+    assert bootstrap_slope(x, exact, exponent=0.5).verdict == "UNDERPOWERED"  # one seed: zero width, no verdict
+    Y = x * np.exp(np.random.default_rng(0).normal(0, 0.05, (MIN_SLOPE_SEEDS, 6)))
+    assert bootstrap_slope(x, Y, exponent=0.5).verdict == "FAIL"
+    assert bootstrap_slope(x, Y[: MIN_SLOPE_SEEDS - 1], exponent=0.5).verdict == "UNDERPOWERED"
+
+
+def test_small_sample_widening_restores_coverage():
+    # 4 seeds, i.i.d. log-normal noise: the plain percentile interval covers ~77%; the widened one ~95%
+    rng = np.random.default_rng(3)
+    x = np.geomspace(1000, 4000, 12)
+    hits = 0
+    for _ in range(200):
+        Y = np.exp(rng.normal(0, 0.5, (4, 1))) * x**0.5 * np.exp(rng.normal(0, 0.2, (4, x.size)))
+        r = bootstrap_slope(x, Y, exponent=0.5, direction="two-sided", n_boot=500, rng=rng)
+        hits += r.low <= 0.5 <= r.high
+    assert hits >= 0.95 * 200 - 3 * np.sqrt(0.05 * 0.95 * 200)  # 3 standard errors below nominal
 
 
 def test_slope_validation():
