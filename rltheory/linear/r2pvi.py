@@ -13,10 +13,13 @@ f(s_{h+1}^tau)``), every step ``h = H-1, ..., 0`` (zero-based; ``V_H = 0``) comp
 (``V = V_{h+1}``, ``[x]_alpha = min(x, alpha)``):
 
 * **TV** (Alg. 2): ``w_h = M_h [V]_alpha``, ``alpha = min_{s in S} V(s) + lam``.
-* **KL** (Alg. 3): ``w_h = -lam log max(M_h e^{-V/lam}, e^{-H/lam})`` (elementwise). Computed as
-  ``min(m - lam log z, H)`` with ``z = M_h e^{-(V - m)/lam}`` and ``m`` the smallest sampled next-state value
-  (``H`` where ``z <= 0``): the same number in exact arithmetic, without the underflow of ``e^{-V/lam}`` that
-  turns the official code's weights into ``inf``/NaN at small ``lam``.
+* **KL** (Alg. 3): ``w_h = -lam log max(M_h e^{-V/lam}, e^{-H/lam})`` (elementwise). Computed per coordinate
+  by a signed log-sum-exp (:func:`kl_duality_weights`): each row of ``M_h`` is shifted by its own dominant term
+  ``max_s log|M_h[i, s]| - V(s)/lam``, so no term underflows at any ``lam`` (``e^{-V/lam}`` itself turns the
+  official code's weights into ``inf``/NaN at small ``lam``, and one shift by the smallest sampled value for all
+  coordinates still underflows for a coordinate whose weights sit on larger values). ``H`` where the regression
+  is ``<= e^{-H/lam}``; a row whose signed terms cancel below float64 precision is reported with a
+  :class:`PrecisionWarning` naming the coordinates and ``lam``.
 * **chi^2** (Alg. 4): per coordinate ``w_{h,i} = sup_{alpha in [min V, max V]} E1 + E1^2/(4 lam) - E2/(4 lam)``
   with ``E1 = clip([M_h [V]_alpha]_i, 0, H)``, ``E2 = clip([M_h [V]_alpha^2]_i, 0, H^2)``. Solved **exactly**:
   between consecutive sorted sampled values of ``V`` both regressions are polynomials in ``alpha``
@@ -64,6 +67,7 @@ Reference:
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -262,18 +266,74 @@ def tv_estimator(stats: RidgeStatistics, lam: float, *, threshold: str = "states
     return estimate
 
 
+class PrecisionWarning(RuntimeWarning):
+    """A result that float64 cannot give to the stated accuracy; the message names the coordinate and the knob."""
+
+
+def kl_duality_weights(M: np.ndarray, v: np.ndarray, lam: float, *, cap: float) -> tuple[np.ndarray, np.ndarray]:
+    """R2PVI-KL's robust weight per coordinate, ``w_i = -lam log max(sum_s M[i, s] e^{-v_s / lam}, e^{-cap/lam})``,
+    by a signed log-sum-exp shifted per coordinate.
+
+    ``M`` is a ridge regression, so its rows have entries of both signs and of very different sizes. Each row is
+    evaluated as ``e^{T_i} sum_s sign(M[i, s]) e^{t_s - T_i}`` with ``t_s = log|M[i, s]| - v_s / lam`` and ``T_i``
+    the row's largest ``t_s``: the dominant term is exactly ``+-1``, so nothing underflows, whatever ``lam``. (A
+    single shift by ``min_s v_s`` over all sampled states, as before, underflows to ``0`` for every term of a
+    coordinate whose regression weights only sit on states well above that minimum; the clip then returned ``cap``
+    in place of the true weight, e.g. 20 instead of 6.86-9.51 on the American put at ``lam = 1e-3``.)
+
+    A row whose positive and negative terms cancel to within float64's rounding of the sum
+    (``|sum| <= 8 n eps sum |terms|``) has no reliable sign; where that uncertainty reaches a weight below
+    ``cap`` the weight cannot be computed in float64, and the coordinate is flagged.
+
+    Args:
+        M: ``[d, n]`` regression weights on the sampled next states.
+        v: ``[n]`` their values.
+        lam: ``lam > 0``.
+        cap: the floor ``e^{-cap/lam}``'s exponent (``H`` for rewards in ``[0, 1]``).
+
+    Returns:
+        ``(w [d], unreliable [d] bool)``; ``w`` is ``cap`` where the regression is ``<= e^{-cap/lam}`` (the paper's
+        max), including rows that are exactly zero.
+    """
+    M = np.asarray(M, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    d, n = M.shape
+    with np.errstate(divide="ignore"):
+        t = np.log(np.abs(M)) - v[None, :] / lam  # -inf where M == 0
+    T = t.max(axis=1, initial=-np.inf)
+    live = np.isfinite(T)
+    Tl = np.where(live, T, 0.0)
+    e = np.exp(t - Tl[:, None])  # in [0, 1], exactly 1 at each row's dominant term
+    signed = (np.sign(M) * e).sum(axis=1)
+    err = 8.0 * n * np.finfo(np.float64).eps * e.sum(axis=1)
+    w = np.full(d, float(cap))
+    pos = live & (signed > 0)
+    with np.errstate(divide="ignore"):
+        w[pos] = np.minimum(-lam * (Tl[pos] + np.log(signed[pos])), cap)
+        # the smallest weight any sum within the rounding error could give
+        w_low = -lam * (Tl + np.log(np.maximum(np.abs(signed), 0.0) + err))
+    unreliable = live & (np.abs(signed) <= err) & (w_low < cap)
+    return w, unreliable
+
+
 def kl_estimator(stats: RidgeStatistics, lam: float, *, cap: float) -> Estimator:
-    """R2PVI-KL's ``w_h = -lam log max(M_h e^{-V/lam}, e^{-cap/lam})``, in shifted (overflow-free) form."""
+    """R2PVI-KL's ``w_h = -lam log max(M_h e^{-V/lam}, e^{-cap/lam})``, by :func:`kl_duality_weights` (a signed
+    log-sum-exp shifted per coordinate); warns with :class:`PrecisionWarning` naming the step, coordinates and
+    ``lam`` where float64 cannot give a weight."""
 
     def estimate(h: int, V: np.ndarray) -> tuple[np.ndarray, int]:
         supp = stats.support[h]
         if not supp.any():
             return np.full(stats.dim, cap), 0
-        m = V[supp].min()
-        z = stats.mu_hat[h][:, supp] @ np.exp(-(V[supp] - m) / lam)
-        pos = z > 0
-        w = np.full(stats.dim, cap)
-        w[pos] = np.minimum(m - lam * np.log(z[pos]), cap)
+        w, bad = kl_duality_weights(stats.mu_hat[h][:, supp], V[supp], lam, cap=cap)
+        if bad.any():
+            warnings.warn(
+                f"R2PVI-KL at lam={lam:g}, step h={h} (zero-based): the regression sums of coordinates "
+                f"{np.flatnonzero(bad).tolist()} cancel below float64 precision; their weights "
+                f"{w[bad].round(6).tolist()} are not reliable (a larger lam avoids it)",
+                PrecisionWarning,
+                stacklevel=2,
+            )
         return w, 0
 
     return estimate

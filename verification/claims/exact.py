@@ -14,7 +14,7 @@ import numpy as np
 
 import mdps
 from rltheory.tabular import backward_induction, evaluate_policy, linear_program, policy_iteration, value_iteration
-from verification.core import BoundCheck, Claim, EqualityCheck, Preset, register
+from verification.core import BoundCheck, Claim, EqualityCheck, Mutant, Preset, register
 
 # Every solver is exact up to round-off on values of size <= H (rewards in [0, 1]) or 1 / (1 - gamma); HiGHS's
 # default feasibility tolerance is 1e-7 relative, and in practice it returns vertices exact to ~1e-12.
@@ -33,7 +33,10 @@ def run_solver_agreement(params: dict[str, Any], seeds: list[np.random.SeedSeque
         lp_fin = linear_program(fin).values
         disc = mdps.garnet(S, A, b, gamma=params["gamma"], rng=rng)
         exact = policy_iteration(disc)
-        vi = value_iteration(disc, tol=params["tol"])
+        tol = params["tol"]
+        if params.get("vi_stop") == "naive":  # the mutant: stop once ||V_{k+1} - V_k|| < tol, no (1-g)/(2g) factor
+            tol = tol * 2 * params["gamma"] / (1 - params["gamma"])
+        vi = value_iteration(disc, tol=tol)
         lp = linear_program(disc).values
         v_greedy = evaluate_policy(disc, vi.policy).values
         out.append(
@@ -57,6 +60,11 @@ def _tol(params: dict[str, Any], x: np.ndarray | None) -> np.ndarray:
     return np.asarray(params["tol"])
 
 
+def _value_range(params: dict[str, Any], x: np.ndarray | None) -> np.ndarray:
+    """A-priori maximum of a discounted value gap with rewards in [0, 1]: 1 / (1 - gamma)."""
+    return np.asarray(1.0 / (1.0 - params["gamma"]))
+
+
 def _grid(sizes: list[tuple[int, int, int]], H: int, gamma: float, tol: float) -> tuple[dict[str, Any], ...]:
     return tuple({"S": S, "A": A, "branching": b, "H": H, "gamma": gamma, "tol": tol} for S, A, b in sizes)
 
@@ -71,8 +79,15 @@ SOLVER_AGREEMENT = register(
             EqualityCheck("finite_pi_error", AGREEMENT_TOL, label="PI = backward induction"),
             EqualityCheck("finite_lp_error", AGREEMENT_TOL, label="LP = backward induction"),
             EqualityCheck("discounted_lp_error", AGREEMENT_TOL, label="LP = PI (discounted)"),
-            BoundCheck("vi_error", _half_tol, delta=0.0, theorem="value_iteration_stopping", label="VI error <= tol/2"),
-            BoundCheck("vi_policy_loss", _tol, delta=0.0, label="VI greedy policy tol-optimal"),
+            BoundCheck(
+                "vi_error",
+                _half_tol,
+                delta=0.0,
+                theorem="value_iteration_stopping",
+                label="VI error <= tol/2",
+                maximum=_value_range,
+            ),
+            BoundCheck("vi_policy_loss", _tol, delta=0.0, label="VI greedy policy tol-optimal", maximum=_value_range),
         ),
         presets={
             "quick": Preset(
@@ -89,7 +104,16 @@ SOLVER_AGREEMENT = register(
             "Each seed draws a Garnet MDP (Archibald et al. 1995) with the cell's sizes, solves its finite-horizon "
             "version by backward induction, policy iteration and the HiGHS LP, and its discounted version by policy "
             "iteration (exact), value iteration with the epsilon-optimality stopping rule and the LP. Errors are "
-            "sup-norm differences of value functions."
+            "sup-norm differences of value functions. A discounted value gap can never exceed 1 / (1 - gamma) "
+            "(rewards in [0, 1]): that is the VI checks' a-priori maximum, far above tol."
+        ),
+        mutants=(
+            Mutant(
+                "naive-stop",
+                "value iteration stopped at ||V_{k+1} - V_k|| < tol, without Puterman's (1 - gamma) / (2 gamma) "
+                "factor: its error can reach tol gamma / (1 - gamma) > tol / 2",
+                params={"vi_stop": "naive"},
+            ),
         ),
     )
 )

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from verification.core import BoundCheck, Claim, EqualityCheck, Preset, register
+from verification.core import BoundCheck, Claim, EqualityCheck, Mutant, Preset, register
 
 #: What ``dsac-t-lqr-critic`` measures (the report prints it).
 LQR_DESCRIPTION = """An exact answer: policy evaluation of the fixed linear policy ``u = -0.8 x`` on the scalar LQR of
@@ -69,9 +69,13 @@ def lqr_critic_errors(
     seed: int | np.random.SeedSequence,
     *,
     hidden: tuple[int, ...] = (64, 64),
+    constant_sigma: bool = False,
 ) -> dict[str, float]:
     """Train the critics of ``algorithm`` on the scalar LQR (module docstring) and measure them against the exact
-    mean and standard deviation of the return. Returns errors on the evaluation grid."""
+    mean and standard deviation of the return. Returns errors on the evaluation grid.
+
+    ``constant_sigma`` is the claim's mutant: the learned ``sigma`` is replaced by its mean over the grid, a critic
+    that ignores how the return's spread depends on ``(x, a)``; it must fail the sigma tolerance."""
     import torch
 
     from mdps.lqr import evaluate_linear_policy, scalar_lqr
@@ -112,6 +116,8 @@ def lqr_critic_errors(
     out["sigma_tol_over_const_error"] = SIGMA_TOL / const_err
     if s is not None:
         sig = s.numpy().astype(np.float64)
+        if constant_sigma:
+            sig = np.full_like(sig, sig.mean())
         out["sigma_max_rel_error"] = float((np.abs(sig - S) / S).max())
         out["sigma_mean_rel_error"] = float((np.abs(sig - S) / S).mean())
         S_half = ev_half.q_std(X, A)
@@ -122,7 +128,11 @@ def lqr_critic_errors(
 
 def run_lqr_critic(params: dict[str, Any], seeds: list[np.random.SeedSequence]) -> list[dict[str, Any]]:
     """``dsac-t-lqr-critic``: one policy-evaluation run per seed."""
-    return [lqr_critic_errors(params["algorithm"], params["loss_form"], params["n_updates"], seq) for seq in seeds]
+    const = params.get("sigma_critic") == "constant"
+    return [
+        lqr_critic_errors(params["algorithm"], params["loss_form"], params["n_updates"], seq, constant_sigma=const)
+        for seq in seeds
+    ]
 
 
 # --------------------------------------------------------------------------------------- Pendulum: bias, scale
@@ -347,6 +357,15 @@ LQR_CRITIC = register(
             "tiny": Preset((_lqr_cell("dsac-t", "paper", 4000),), n_seeds=2, seeds_per_task=1),
         },
         description=LQR_DESCRIPTION,
+        mutants=(
+            Mutant(
+                "constant-sigma",
+                "the learned sigma replaced by its grid mean: a critic that ignores how the return's spread depends "
+                "on (x, a) (the best constant is 32% off somewhere)",
+                params={"sigma_critic": "constant"},
+                preset=Preset((_lqr_cell("dsac-t", "paper", 1500),), n_seeds=2, seeds_per_task=1),
+            ),
+        ),
     )
 )
 
@@ -379,6 +398,14 @@ Q_BIAS = register(
         },
         description=Q_BIAS_DESCRIPTION,
         plots=(("steps", "cost_dsac_t", None), ("steps", "cost_sac", None)),
+        mutants=(
+            Mutant(
+                "ratio-1e-3",
+                "|bias DSAC-T| <= |bias SAC| / 1000: a thousandfold advantage nobody claims",
+                bound_scale=1e-3,
+                preset=Preset(({"env_id": "Pendulum-v1", "total_steps": 600},), n_seeds=1),
+            ),
+        ),
     )
 )
 
@@ -460,6 +487,25 @@ REWARD_SCALE = register(
             ),
         },
         description=REWARD_SCALE_DESCRIPTION,
+        mutants=(
+            Mutant(
+                "tolerance-1e-3",
+                "the area-deviation tolerance 0.25 divided by 1000: curves under rewards x0.1 and x1 within 0.00025",
+                bound_scale=1e-3,
+                preset=Preset(
+                    (
+                        {
+                            "env_id": "Pendulum-v1",
+                            "algorithm": "dsac-t",
+                            "scales": [0.1, 1.0],
+                            "total_steps": 1500,
+                            "compare_from": 1000,
+                        },
+                    ),
+                    n_seeds=1,
+                ),
+            ),
+        ),
         plots=(
             ("steps", "normalised_return_x0.1", None),
             ("steps", "normalised_return_x1", None),
