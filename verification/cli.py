@@ -62,12 +62,21 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         kwargs["horizon"] = args.horizon
     if args.gamma is not None:
         kwargs["gamma"] = args.gamma
+    if args.max_rows < 2:
+        print(f"rltheory solve: --max-rows must be >= 2, got {args.max_rows}", file=sys.stderr)
+        return 2
     try:
         mdp = mdps.make(args.instance, **kwargs)
         sol = solve(mdp, method=args.method)
     except (ValueError, TypeError) as exc:
         print(f"rltheory solve: {exc}", file=sys.stderr)
         return 2
+    except OverflowError as exc:
+        print(f"rltheory solve: {exc}", file=sys.stderr)
+        return 1
+    failed = 0 if sol.success else 1
+    if failed:
+        print(f"rltheory solve: {sol.method} did not succeed: {sol.message}", file=sys.stderr)
     finite = not mdp.is_discounted
     V0 = sol.values[0] if finite else sol.values
     pi0 = sol.policy[0] if finite else sol.policy
@@ -86,7 +95,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
             sys.stdout,
         )
         print()
-        return 0
+        return failed
     S = mdp.n_states
     shown = range(S) if S <= args.max_rows else list(range(args.max_rows // 2)) + list(range(S - args.max_rows // 2, S))
     headers = ["state", "V*_1(s)" if finite else "V*(s)", "pi*_1(s)" if finite else "pi*(s)"]
@@ -108,7 +117,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     if len(shown) < S:
         print(f"({S - len(shown)} states not shown; --max-rows to change)")
     print(f"value of the initial distribution: {float(mdp.initial @ V0):.10g}")
-    return 0
+    return failed
 
 
 def _cmd_zoo(args: argparse.Namespace) -> int:
@@ -325,7 +334,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rltheory`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # e.g. `rltheory solve ... | head`: the reader left, which is not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -49,6 +49,19 @@ def _need_finite(mdp: TabularMDP, fn: str) -> None:
         raise ValueError(f"{fn} needs a finite-horizon MDP (horizon=H); this one has gamma={mdp.gamma}")
 
 
+def _check_finite_values(mdp: TabularMDP, V: Any, solver: str) -> None:
+    """Raise ``OverflowError`` naming ``R`` when finite rewards gave non-finite values (float64 overflow)."""
+    arr = np.asarray(V)
+    if np.isfinite(arr).all():
+        return
+    rmax = float(np.max(np.abs(mdp.R)))
+    span = f"H = {mdp.horizon}" if not mdp.is_discounted else f"1 / (1 - gamma) = {1.0 / (1.0 - mdp.gamma):.6g}"
+    raise OverflowError(
+        f"{solver}: {int((~np.isfinite(arr)).sum())} values overflow float64: rewards R up to |R| = {rmax:.6g} "
+        f"accumulate over {span} beyond {np.finfo(np.float64).max:.3g}; rescale R"
+    )
+
+
 def _check_backend(backend: str) -> None:
     if backend not in ("numpy", "torch"):
         raise ValueError(f"backend must be 'numpy' or 'torch', got {backend!r}")
@@ -153,7 +166,9 @@ def backward_induction(
         V, Q, pi = backward_induction_torch(mdp, device)
         Q = Q if keep_q_values else None
     else:
-        V, Q, pi = _backward_induction_arrays(mdp, keep_q_values)
+        with np.errstate(over="ignore", invalid="ignore"):
+            V, Q, pi = _backward_induction_arrays(mdp, keep_q_values)
+    _check_finite_values(mdp, V, "backward_induction")
     return Solution(
         values=V,
         q_values=Q,
@@ -311,6 +326,17 @@ def value_iteration(
             raise ValueError("V0 must be finite")
         V = V.copy()
     threshold = np.inf if gamma == 0.0 else tol * (1.0 - gamma) / (2.0 * gamma)
+    # The rule compares ||V_{k+1} - V_k|| with the threshold; once it is below the float64 spacing of the values
+    # (a backup's rounding noise), the rule can never be met and VI would run to max_iter with values short of V*.
+    v_bound = float(np.max(np.abs(mdp.R))) / (1.0 - gamma) + (float(np.max(np.abs(V))) if V.size else 0.0)
+    noise = 8.0 * float(np.spacing(v_bound)) if np.isfinite(v_bound) else 0.0  # overflow: reported after
+    if threshold < noise:
+        raise ValueError(
+            f"tol={tol:g} is unattainable by value iteration at gamma={gamma:g}: the stopping rule needs "
+            f"||V_(k+1) - V_k|| < tol (1 - gamma) / (2 gamma) = {threshold:.3g}, below the float64 rounding of "
+            f"values up to |R| / (1 - gamma) = {v_bound:.6g} (about {noise:.3g}); give tol >= "
+            f"{noise * 2.0 * gamma / (1.0 - gamma):.3g}, or use policy_iteration (exact at any gamma)"
+        )
     t0 = time.perf_counter()
     if backend == "torch":
         from rltheory.tabular._torch import value_iteration_torch
@@ -319,18 +345,26 @@ def value_iteration(
     else:
         nit = np.zeros(mdp.batch_shape, dtype=np.int64)
         diff = np.full(mdp.batch_shape, np.inf)
-        for _ in range(int(max_iter)):
-            V_new = bk.q_backup(mdp, 0, V, gamma).max(axis=-1)
-            running = diff >= threshold
-            diff = np.where(running, np.abs(V_new - V).max(axis=-1), diff)
-            nit = nit + running
-            V = V_new
-            if not (diff >= threshold).any():
-                break
+        with np.errstate(over="ignore", invalid="ignore"):
+            for _ in range(int(max_iter)):
+                V_new = bk.q_backup(mdp, 0, V, gamma).max(axis=-1)
+                running = diff >= threshold
+                diff = np.where(running, np.abs(V_new - V).max(axis=-1), diff)
+                nit = nit + running
+                V = V_new
+                if not (diff >= threshold).any():  # also stops on NaN (overflow), reported below
+                    break
+    _check_finite_values(mdp, V, "value_iteration")
     Q = bk.q_backup(mdp, 0, V, gamma)
     _, pi = bk.greedy(Q)
     success = bool(np.all(diff < threshold))
-    msg = "epsilon-optimality rule met" if success else f"max_iter={max_iter} reached before the stopping rule"
+    if success:
+        msg = "epsilon-optimality rule met"
+    else:
+        msg = (
+            f"max_iter={max_iter} reached before the stopping rule (last ||V_(k+1) - V_k|| = "
+            f"{float(np.max(diff)):.3g} >= {threshold:.3g}); the values are not within tol of V*"
+        )
     return Solution(
         values=V,
         q_values=Q,
@@ -383,7 +417,9 @@ def policy_iteration(mdp: TabularMDP, *, max_iter: int = 10_000, policy0: Any = 
     success = False
     nit = 0
     for nit in range(1, int(max_iter) + 1):  # noqa: B007
-        V, Q = evaluate(mdp, pol, True)
+        with np.errstate(over="ignore", invalid="ignore"):
+            V, Q = evaluate(mdp, pol, True)
+        _check_finite_values(mdp, Q, "policy_iteration")
         q_cur = np.take_along_axis(Q, pol[..., None], axis=-1)[..., 0]
         q_best, best = bk.greedy(Q)
         improve = q_best > q_cur + 1e-12 * (1.0 + np.abs(q_cur))

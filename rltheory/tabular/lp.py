@@ -13,9 +13,17 @@ whose optimum is the normalised occupancy measure of an optimal policy from ``mu
 Finite horizon: variables ``V_h(s)`` for ``h < H`` with ``V_H = 0``, and the dual is the per-step occupancy
 ``d_h(s, a)`` with ``sum_a d_0(s, a) = mu(s)`` and ``sum_a d_{h+1}(s', a) = sum P_h(s'|s, a) d_h(s, a)``.
 
-Both problems are solved (two HiGHS calls): the primal with everywhere-positive weights pins down ``V*`` on
-every state, including states the initial distribution never reaches, where a dual of ``mu`` alone says nothing;
-the dual is the occupancy measure from ``mdp.initial``. Strong duality ``<d, R> = mu^T V*`` is checked and reported.
+Both problems are solved (two HiGHS calls, with primal and dual feasibility tolerances tightened to 1e-10): the
+primal with everywhere-positive weights pins down ``V*`` on every state, including states the initial distribution
+never reaches, where a dual of ``mu`` alone says nothing; the dual is the occupancy measure from ``mdp.initial``.
+
+**Exact polish.** HiGHS stops at its tolerances: its ``V`` can be off ``V*`` by ~1e-7 at ``S = 16``, ``gamma =
+0.99`` (measured), far from the 1e-9 the other solvers meet. So the LP's solution is used for what it determines
+exactly, the optimal policy: the greedy policy of the LP's values is evaluated by a linear solve, and improved by
+policy-iteration steps (with the same tie guard) until stable (0 steps when HiGHS' policy is optimal, which is the
+rule). ``values``, ``q_values``, ``policy`` and ``occupancy`` are those of that certified optimal policy (its exact
+value and its occupancy measure, the vertex of the dual LP it defines); the returned ``residual`` is the duality
+gap ``|mu^T V - <d, R>|`` of the polished pair, and the message reports how far HiGHS' own values were from it.
 """
 
 from __future__ import annotations
@@ -29,8 +37,11 @@ from scipy.optimize import linprog
 from rltheory.mdp import TabularMDP
 from rltheory.tabular import _backup as bk
 from rltheory.tabular._results import Solution
+from rltheory.tabular.dp import occupancy_measure, policy_iteration
 
 __all__ = ["linear_program"]
+
+_TIGHT = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
 
 
 def _transition_rows(mdp: TabularMDP, h: int) -> sp.csr_array:
@@ -68,7 +79,7 @@ def _solve_one(mdp: TabularMDP, method: str) -> tuple[np.ndarray, np.ndarray, di
     assert H is not None
     A_ub, b_ub = _constraint_matrix(mdp)
     n = H * S
-    primal = linprog(np.full(n, 1.0 / n), A_ub=A_ub, b_ub=b_ub, bounds=(None, None), method=method)
+    primal = linprog(np.full(n, 1.0 / n), A_ub=A_ub, b_ub=b_ub, bounds=(None, None), method=method, options=_TIGHT)
     if primal.status != 0:
         raise RuntimeError(f"HiGHS failed on the primal LP: {primal.message}")
     # Dual: A_ub^T d = -w  <=>  flow conservation; written as an equality LP over d >= 0.
@@ -80,7 +91,7 @@ def _solve_one(mdp: TabularMDP, method: str) -> tuple[np.ndarray, np.ndarray, di
         b_eq = np.concatenate([mu, np.zeros((H - 1) * S)])
         A_eq = -A_ub.T
     # maximise <d, R>  <=>  minimise <d, -R> = <d, b_ub>
-    dual = linprog(b_ub, A_eq=A_eq, b_eq=b_eq, bounds=(0, None), method=method)
+    dual = linprog(b_ub, A_eq=A_eq, b_eq=b_eq, bounds=(0, None), method=method, options=_TIGHT)
     if dual.status != 0:
         raise RuntimeError(f"HiGHS failed on the dual LP: {dual.message}")
     V = primal.x.reshape(H, S)
@@ -132,20 +143,35 @@ def linear_program(mdp: TabularMDP, *, method: str = "highs") -> Solution:
         ds.append(d)
         gaps.append(info["duality_gap"])
         nits += info["nit"]
-    V = np.stack(Vs) if mdp.batched else Vs[0]
-    d = np.stack(ds) if mdp.batched else ds[0]
-    Q = bk.q_from_values(mdp, V)
-    _, pi = bk.greedy(Q)
-    gap = np.asarray(gaps) if mdp.batched else gaps[0]
+    V_lp = np.stack(Vs) if mdp.batched else Vs[0]
+    # exact polish: the LP's greedy policy, evaluated exactly and improved until stable (module docstring)
+    _, pi_lp = bk.greedy(bk.q_from_values(mdp, V_lp))
+    exact = policy_iteration(mdp, policy0=pi_lp)
+    if not exact.success:
+        raise RuntimeError(f"linear_program: the polish did not converge: {exact.message}")
+    V, Q, pi = exact.values, exact.q_values, exact.policy
+    d = occupancy_measure(mdp, pi)
+    lp_error = float(np.max(np.abs(V_lp - V)))
+    lp_gap = float(np.max(gaps))
+    R = mdp.R if mdp.is_discounted or mdp.r_time_varying else np.broadcast_to(
+        np.expand_dims(mdp.R, -3), mdp.batch_shape + (mdp.horizon, mdp.n_states, mdp.n_actions)  # type: ignore[arg-type]
+    )
+    axes = tuple(range(-2 if mdp.is_discounted else -3, 0))
+    V0 = V if mdp.is_discounted else V[..., 0, :]
+    scale = (1.0 - mdp.gamma) if mdp.is_discounted else 1.0  # type: ignore[operator]
+    gap = np.abs((V0 * mdp.initial).sum(-1) * scale - (d * R).sum(axis=axes))
     return Solution(
         values=V,
         q_values=Q,
         policy=pi,
         method="linear_program",
         success=True,
-        nit=nits,
-        residual=gap,
-        message="HiGHS optimal (primal and dual)",
+        nit=nits + int(np.sum(exact.nit)),
+        residual=gap if mdp.batched else float(gap),
+        message=(
+            f"HiGHS optimal (primal and dual; its values within {lp_error:.2g} of the polished ones, its duality gap "
+            f"{lp_gap:.2g}), polished by {int(np.sum(exact.nit)) - 1} policy-iteration steps from its greedy policy"
+        ),
         elapsed=time.perf_counter() - t0,
         occupancy=d,
     )
