@@ -214,7 +214,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         )
         return 130
     print(f"{summary.computed} seed runs computed, {summary.skipped} found in {args.store}, {summary.wall:.1f} s")
-    reports = write_reports(claims, preset, args.store, args.report)
+    try:
+        reports = write_reports(claims, preset, args.store, args.report)
+    except ValueError as exc:
+        print(f"rltheory verify: {exc}", file=sys.stderr)
+        return 2
     _print_reports(reports, args.report)
     if args.mutant is not None:
         survived = [r.claim for r in reports if r.verdict != "FAIL"]
@@ -229,7 +233,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from verification.core import get_claim
     from verification.report import write_reports
-    from verification.store import ResultStore
+    from verification.store import ResultStore, StoreError, check_name
 
     if not Path(args.store).is_file():
         print(f"rltheory report: no result store at {args.store!r}", file=sys.stderr)
@@ -237,19 +241,32 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if (why := _report_dir_error(args.report)) is not None:
         print(f"rltheory report: {why}", file=sys.stderr)
         return 2
+
+    def claim_of(name: str):  # type: ignore[no-untyped-def]
+        base, tilde, mutant = name.partition("~")  # a mutant's runs are stored as "<claim>~<mutant>"
+        return get_claim(base).mutated(mutant) if tilde else get_claim(name)
+
     try:
-        with ResultStore(args.store) as store:
-            runs = store.runs()
+        with ResultStore(args.store, readonly=True) as store:  # read-only: a report never changes the store
+            runs = store.runs()  # names checked: they become file and directory names below
         presets = sorted({p for _, p in runs})
         if args.preset:
+            check_name("preset", args.preset)
+            if args.preset not in presets:
+                raise ValueError(f"store {args.store!r} holds no runs of preset {args.preset!r}; presets: {presets}")
             presets = [args.preset]
-        claims_by_preset = {p: [get_claim(c) for c, q in runs if q == p] for p in presets}
+        claims_by_preset = {p: [claim_of(c) for c, q in runs if q == p] for p in presets}
     except ValueError as exc:
         print(f"rltheory report: {exc}", file=sys.stderr)
         return 2
-    for preset, claims in claims_by_preset.items():
-        out = args.report if len(presets) == 1 else str(Path(args.report) / preset)
-        _print_reports(write_reports(claims, preset, args.store, out), out)
+    report_dir = Path(args.report)
+    try:
+        for preset, claims in claims_by_preset.items():
+            out = report_dir if len(presets) == 1 else report_dir / check_name("preset", preset)
+            _print_reports(write_reports(claims, preset, args.store, out), str(out))
+    except StoreError as exc:  # e.g. a malformed row
+        print(f"rltheory report: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from verification.core import BoundCheck, CellData, CheckOutcome, Claim, EqualityCheck, RateCheck, evaluate_claim
-from verification.store import ResultStore
+from verification.store import ResultStore, StoreError, cell_key, check_name
 
 __all__ = ["ClaimReport", "write_report", "write_reports"]
 
@@ -158,12 +158,37 @@ def _plot(claim: Claim, cells: list[CellData], path: Path) -> Path | None:
     return path
 
 
+def _needed(claim: Claim, params: dict[str, Any]) -> set[str]:
+    """The measurement keys the report reads from a cell's results: those of the checks that apply to it, and
+    the plotted ones."""
+    keys = {k for xkey, measure, _ in claim.plots for k in (xkey, measure)}
+    for check in claim.checks:
+        if check.applies is None or check.applies(params):
+            keys |= {k for k in (check.measure, getattr(check, "x", None), getattr(check, "censored", None)) if k}
+    return keys
+
+
+def _check_rows(claim: Claim, preset: str, cells: list[CellData], store: ResultStore) -> None:
+    """:class:`StoreError` naming the first stored row that lacks a measurement the report needs."""
+    for cell in cells:
+        needed = _needed(claim, cell.params)
+        for seed, res in zip(cell.seeds, cell.results, strict=True):
+            if missing := sorted(needed - res.keys()):
+                raise StoreError(
+                    f"malformed row in store {str(store.path)!r}: claim {claim.name!r}, preset {preset!r}, "
+                    f"cell {cell_key(cell.params)}, seed {seed}: missing measurements {missing}"
+                )
+
+
 def write_report(claim: Claim, preset: str, store: ResultStore, report_dir: str | Path) -> ClaimReport:
     """Evaluate ``claim`` on the stored cells and write ``<report_dir>/<claim>.md`` and ``<claim>.png``."""
+    check_name("claim", claim.name)  # both become file names below
+    check_name("preset", preset)
     out = Path(report_dir)
-    out.mkdir(parents=True, exist_ok=True)
     grid = claim.presets[preset].grid if preset in claim.presets else None
     cells = store.cells(claim.name, preset, grid)
+    _check_rows(claim, preset, cells, store)
+    out.mkdir(parents=True, exist_ok=True)
     verdict, outcomes = evaluate_claim(claim, cells)
     plot = _plot(claim, cells, out / f"{claim.name}.png")
     n_seeds = sum(len(c.seeds) for c in cells)
@@ -243,9 +268,11 @@ def write_report(claim: Claim, preset: str, store: ResultStore, report_dir: str 
 def write_reports(
     claims: list[Claim], preset: str, store_path: str | Path, report_dir: str | Path
 ) -> list[ClaimReport]:
-    """Write every claim's page, an index ``README.md`` and ``summary.json`` into ``report_dir``."""
+    """Write every claim's page, an index ``README.md`` and ``summary.json`` into ``report_dir``; the store is
+    opened read-only and left unchanged."""
     out = Path(report_dir)
-    with ResultStore(store_path) as store:
+    check_name("preset", preset)
+    with ResultStore(store_path, readonly=True) as store:
         reports = [write_report(c, preset, store, out) for c in claims]
     index = [
         "# Verification report",
@@ -256,6 +283,7 @@ def write_reports(
         "|---|---|---|---|",
     ]
     index += [f"| [{r.claim}]({r.markdown.name}) | **{r.verdict}** | {r.n_cells} | {r.n_seeds} |" for r in reports]
+    out.mkdir(parents=True, exist_ok=True)
     (out / "README.md").write_text("\n".join(index) + "\n")
     summary = {
         "preset": preset,

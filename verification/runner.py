@@ -9,11 +9,18 @@
   ``distributed.Client(address).get_executor()``.
 * Resumption: finished seeds are skipped; every finished task is committed at once, so an interrupted sweep
   (SIGINT or SIGKILL) loses only the tasks that were running.
+* Code fingerprints: every row records the package version and :func:`code_hash` (the claim's run function and
+  the cell); a sweep whose store holds seeds of a cell computed by other code refuses to resume, instead of mixing
+  results of two versions of the code.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
+import importlib.metadata
+import inspect
 import os
 import time
 import zlib
@@ -27,9 +34,17 @@ from typing import Any
 import numpy as np
 
 from verification.core import Claim, RunFn
-from verification.store import ResultStore
+from verification.store import ResultStore, StoreError, cell_key
 
-__all__ = ["InlineExecutor", "SweepSummary", "dask_executor", "run_claims", "seed_sequence"]
+__all__ = [
+    "InlineExecutor",
+    "SweepSummary",
+    "code_hash",
+    "code_version",
+    "dask_executor",
+    "run_claims",
+    "seed_sequence",
+]
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
@@ -39,6 +54,40 @@ def seed_sequence(claim: str, index: int, base_seed: int = 0) -> np.random.SeedS
     if index < 0:
         raise ValueError(f"index must be >= 0, got {index}")
     return np.random.SeedSequence([int(base_seed), zlib.crc32(claim.encode())], spawn_key=(int(index),))
+
+
+def code_version() -> str:
+    """The installed ``rltheory`` version, or ``"unknown"``."""
+    try:
+        return importlib.metadata.version("rltheory")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _run_source(run: Any) -> str:
+    """The source of a run function (a ``functools.partial``: its function's, with its arguments); its qualified
+    name where the source cannot be read."""
+    if isinstance(run, functools.partial):
+        return _run_source(run.func) + f"\npartial{run.args!r}{sorted(run.keywords.items())!r}"
+    try:
+        return inspect.getsource(run)
+    except (OSError, TypeError):
+        return f"{getattr(run, '__module__', '?')}.{getattr(run, '__qualname__', type(run).__qualname__)}"
+
+
+def code_hash(run: RunFn, params: dict[str, Any]) -> str:
+    """Fingerprint of the code computing a cell: SHA-256 (16 hex digits) of the run function's source and the
+    cell's parameters. It does not see changes in the functions the run function calls; the package version,
+    stored beside it, stands for those."""
+    text = _run_source(run) + "\0" + cell_key(params)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _describe_code(code: tuple[str | None, str | None]) -> str:
+    version, digest = code
+    if version is None and digest is None:
+        return "no fingerprint (stored by an older rltheory)"
+    return f"rltheory {version}, run hash {digest}"
 
 
 class InlineExecutor(Executor):
@@ -140,15 +189,32 @@ def run_claims(
                 "use another --store"
             )
         tasks, skipped = [], 0
+        version = code_version()
+        hashes: dict[tuple[str, str], str] = {}
+        stale: dict[str, list[str]] = {}  # claim -> its cells holding seeds of other code
         for claim in claims:
             pre = presets[claim.name]
             want = n_seeds or pre.n_seeds
             for params in pre.grid:
+                now = hashes[claim.name, cell_key(params)] = code_hash(claim.run, params)
+                other = store.code(claim.name, preset, params) - {(version, now)}
+                if other:
+                    was = "; ".join(sorted(map(_describe_code, other), key=str))
+                    stale.setdefault(claim.name, []).append(f"{cell_key(params)} (stored: {was}; now run hash {now})")
                 done = store.finished(claim.name, preset, params)
                 todo = [i for i in range(want) if i not in done]
                 skipped += want - len(todo)
                 for j in range(0, len(todo), pre.seeds_per_task):
                     tasks.append((claim, params, todo[j : j + pre.seeds_per_task]))
+        if stale:
+            parts = []
+            for name, cells in stale.items():
+                shown = ", ".join(cells[:3]) + (f" and {len(cells) - 3} more" if len(cells) > 3 else "")
+                parts.append(f"claim {name!r}: {len(cells)} cell(s) {shown}")
+            raise StoreError(
+                f"store {str(store_path)!r} holds seeds computed by other code than this rltheory {version} "
+                f"(preset {preset!r}; {'; '.join(parts)}); resuming would mix the two: use another --store"
+            )
         total = sum(len(t[2]) for t in tasks)
         computed = 0
         own = executor is None and bool(tasks)
@@ -176,7 +242,14 @@ def run_claims(
             for fut in as_completed(futures):
                 claim, params = futures[fut]
                 rows = fut.result()
-                store.add(claim.name, preset, params, rows)
+                store.add(
+                    claim.name,
+                    preset,
+                    params,
+                    rows,
+                    code_version=version,
+                    code_hash=hashes[claim.name, cell_key(params)],
+                )
                 computed += len(rows)
                 if bar is not None:
                     bar.update(len(rows))
