@@ -56,6 +56,7 @@ __all__ = [
     "Mutant",
     "Preset",
     "RateCheck",
+    "SeedMaximumBoundCheck",
     "Verdict",
     "all_claims",
     "check_verdict",
@@ -266,6 +267,86 @@ class BoundCheck:
             need = binomial_power_seeds(self.delta, self.alpha)
             stat = f"UNDERPOWERED: delta^n = {self.delta ** n:.3g} >= alpha = {self.alpha:g}, needs >= {need} seeds; " + stat
         return CheckOutcome(self.label, cell.params, res.verdict, stat, detail)
+
+
+class _NoExtrapolation(Exception):
+    pass
+
+
+#: Stands for an infinite per-seed maximum (a ratio over a zero bound): finite, so that the core's arithmetic on
+#: maxima neither overflows nor reads it as a non-finite (broken) maximum.
+_UNBOUNDED = 1e300
+
+
+@dataclass(frozen=True)
+class SeedMaximumBoundCheck(BoundCheck):
+    """A :class:`~verification.core.BoundCheck` whose measured quantity's maximum depends on each seed's own data.
+
+    ``maximum_measure`` is a measurement (the shape of ``measure``) holding, per seed, the largest value ``measure``
+    could take on that seed whatever the algorithm does (for Theorem 5.2's ratio ``max_s SubOpt(s) / (2 beta
+    Phi(s))``: ``H r_max / min_s 2 beta Phi(s)``, since ``SubOpt <= H r_max``). ``maximum`` (optional) is a data-free
+    a-priori maximum, drawn in the report; the smaller of the two is used. The cell is VACUOUS when the bound is at
+    or above every seed's maximum at every entry, and a measurement above its seed's maximum is FAIL (a broken run).
+    ``extrapolate(params, x_last, m_last [n], x [m]) -> [n, m]`` continues each seed's maximum beyond the largest
+    measured abscissa, to estimate ``x_needed`` (None: no estimate is made). An infinite per-seed maximum (a zero
+    bound) means "unbounded" and is kept as ``1e300``.
+    """
+
+    maximum_measure: str = ""
+    extrapolate: Callable[[dict[str, Any], float, np.ndarray, np.ndarray], np.ndarray] | None = None
+
+    def evaluate(self, cell: CellData) -> CheckOutcome:
+        if not self.maximum_measure:
+            raise ValueError(f"{self.label}: SeedMaximumBoundCheck needs maximum_measure")
+        measured = cell.column(self.measure)
+        if not np.isfinite(measured).all():  # FAIL, with the count of NaN/inf entries
+            return BoundCheck.evaluate(replace(self, maximum=None), cell)
+        xs = cell.column(self.x)[0] if self.x else None
+        per_seed = np.broadcast_to(cell.column(self.maximum_measure), measured.shape).astype(np.float64)
+        if np.isnan(per_seed).any() or (per_seed == -np.inf).any():
+            why = _nonfinite("per-seed maximum", per_seed)
+            return CheckOutcome(self.label, cell.params, "FAIL", str(why), {"n": int(measured.shape[0])})
+        per_seed = np.minimum(per_seed, _UNBOUNDED)
+        prior = self.maximum
+        if prior is not None:
+            with np.errstate(all="ignore"):
+                per_seed = np.minimum(
+                    per_seed, np.broadcast_to(np.asarray(prior(cell.params, xs), np.float64), measured.shape[1:])
+                )
+        with np.errstate(all="ignore"):
+            above = (measured > per_seed * (1 + 1e-9) + 1e-12).reshape(measured.shape[0], -1).any(axis=1)
+        if above.any():
+            return CheckOutcome(
+                self.label,
+                cell.params,
+                "FAIL",
+                f"{int(above.sum())} seeds measure above their own a-priori maximum "
+                f"({self.maximum_measure}): a broken run",
+                {"n": int(measured.shape[0])},
+            )
+        cell_max = per_seed.max(axis=0)
+        extrapolate = self.extrapolate
+
+        def maximum(params: dict[str, Any], x: np.ndarray | None) -> np.ndarray:
+            if xs is None or x is None or (np.shape(x) == xs.shape and np.array_equal(x, xs)):
+                return cell_max
+            if extrapolate is None:
+                raise _NoExtrapolation
+            grid = np.asarray(x, np.float64)
+            m = np.asarray(extrapolate(params, float(xs[-1]), per_seed[:, -1], grid), np.float64).max(axis=0)
+            return np.minimum(m, prior(params, grid)) if prior is not None else m
+
+        out = BoundCheck.evaluate(replace(self, maximum=maximum), cell)
+        stat = out.statistic.replace("the bound is >= the a-priori maximum", "the bound is >= every seed's maximum")
+        if out.verdict == "VACUOUS" and xs is not None:
+            if extrapolate is None:
+                stat = (
+                    stat.split(f"; not below it for any {self.x}")[0]
+                    + f" (no extrapolation beyond the measured {self.x})"
+                )
+            elif "x_needed" in out.detail:
+                stat += " (extrapolated from each seed's largest measured " + f"{self.x})"
+        return replace(out, statistic=stat, detail={**out.detail, "maximum": self.maximum_measure})
 
 
 @dataclass(frozen=True)

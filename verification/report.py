@@ -62,7 +62,10 @@ def _margin(o: CheckOutcome) -> str:
     if "x_needed" in d:
         parts.append(f"non-vacuous from {_g(d['x_needed'])}")
     if "margin" in d:
-        parts.append(f"exponent - interval end {d['margin']:+.3f}")
+        if "exponent" in d:
+            parts.append(f"exponent - interval end {d['margin']:+.3f}")
+        else:  # e.g. a sign check: its one-sided bound on the predicted side (negative: the wrong side)
+            parts.append(f"margin {d['margin']:+.3g}")
     return "; ".join(parts) or "-"
 
 

@@ -22,6 +22,20 @@ Four claims, all deterministic (``delta = 0``: a single violation fails):
 * ``lipschitz-network-bounds``: the spectral-norm product bound is at least the sampled lower bound on random
   torch MLPs, with equality for a single linear layer.
 
+**Maxima and verdicts.** Every gap has an a-priori range whatever the learned model: rewards ``R`` (and ``R_hat``)
+in ``[lo, hi]`` put every fixed point in ``[lo, hi] / (1 - gamma)``, so ``||V - V_hat|| <= eps_R + gamma (hi - lo)
+/ (1 - gamma)`` (also for Lipschitz value iteration, whose projection is monotone and constant-equivariant), and
+``|T V - T_hat V| <= eps_R + gamma span(V)``. Each ratio check declares, per seed, the largest value its ratio could
+take (that range over the bound: ``<key>_maximum``); a cell whose bounds all sit at or above it would be VACUOUS.
+None is at the quick preset (the bounds are 0.4% to 32% of the range on the line and grid, up to 4.5 times it only
+at the largest ``eps`` of the random instance), so the claims PASS with the margin ``bound / maximum`` in the
+report. ``value-aware bound <= Lipschitz bound`` compares two bounds and the network bounds compare two estimates of
+one constant: neither has an a-priori range. Each claim ships mutants, deliberately wrong variants that must FAIL:
+``W_1`` replaced by TV (the discrete metric: smaller than ``W_1`` on the unit-spaced line) and the Lipschitz
+constant halved (gap bounds); the bound halved on the instance where it is attained (tightness); the bias bound
+without its ``1 / (1 - gamma)`` (trade-off); the spectral norms by one power-iteration step, an underestimate
+(networks).
+
 Source reading: the paper's theorem was not reachable (abstract, introduction and project page only); the bounds
 are the Kantorovich-Rubinstein reconstruction proved in :mod:`rltheory.lipschitz.gaps` and
 :mod:`rltheory.lipschitz.regularization`.
@@ -29,6 +43,7 @@ are the Kantorovich-Rubinstein reconstruction proved in :mod:`rltheory.lipschitz
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -59,7 +74,8 @@ from rltheory.lipschitz import (
     wasserstein_line,
 )
 from rltheory.tabular import policy_iteration
-from verification.core import BoundCheck, Claim, EqualityCheck, Preset, register
+from verification.core import SeedMaximumBoundCheck
+from verification.core import BoundCheck, Claim, EqualityCheck, Mutant, Preset, register
 
 CITATION = (
     "R. Zheng, X. Wang, H. Xu, F. Huang, Is Model Ensemble Necessary? Model-based RL via a Single Model with "
@@ -111,6 +127,25 @@ def _safe_ratio(num: float, den: float) -> float:
     return 0.0 if num <= 1e-15 else np.inf
 
 
+def _max_ratio(top: float, den: float) -> float:
+    """The largest value a ratio ``gap / den`` can take when ``gap <= top``: ``inf`` for a zero bound."""
+    return top / den if den > 0 else np.inf
+
+
+def _trivial_gap(mdp: Any, mdp_hat: Any) -> float:
+    """A-priori maximum of ``||V - V_hat||_inf`` for fixed points of the two models, whatever the kernels:
+    ``eps_R + gamma (hi - lo) / (1 - gamma)`` with every reward of both models in ``[lo, hi]`` (optimal values,
+    a policy's values and Lipschitz-constrained fixed points all lie in ``[lo, hi] / (1 - gamma)``)."""
+    R, Rh = np.asarray(mdp.R, np.float64), np.asarray(mdp_hat.R, np.float64)
+    gamma = float(mdp.gamma)
+    lo, hi = min(R.min(), Rh.min()), max(R.max(), Rh.max())
+    return float(np.abs(R - Rh).max()) + gamma * (hi - lo) / (1.0 - gamma)
+
+
+def _discrete_metric(S: int) -> np.ndarray:
+    return 1.0 - np.eye(S)
+
+
 def _kr_dual(p: np.ndarray, q: np.ndarray, d: np.ndarray) -> float:
     """W1 by the Kantorovich-Rubinstein dual LP ``max f.(p - q) s.t. f_i - f_j <= d_ij`` (an independent form).
 
@@ -135,19 +170,33 @@ def _kr_dual(p: np.ndarray, q: np.ndarray, d: np.ndarray) -> float:
 
 # ------------------------------------------------------------------------------------------------ claim 1
 def _gap_measures(
-    inst: MetricMDP, hat: MetricMDP, values: list[np.ndarray], policy: np.ndarray, rng: np.random.Generator
+    inst: MetricMDP,
+    hat: MetricMDP,
+    values: list[np.ndarray],
+    policy: np.ndarray,
+    rng: np.random.Generator,
+    w1_metric: str = "metric",
 ) -> dict[str, float]:
     """Every ratio measured / bound for one learned model, and the W1 error against an independent solver."""
     d, gamma = inst.metric, float(inst.mdp.gamma)  # type: ignore[arg-type]
     S, A = inst.mdp.n_states, inst.mdp.n_actions
-    w = transition_wasserstein(inst.mdp, hat.mdp, metric=d, validate=False)
+    # the mutant "w1-as-tv" puts TV (W1 under the discrete metric) into every bound, L still under d
+    dist = _discrete_metric(S) if w1_metric == "discrete" else d
+    w = transition_wasserstein(inst.mdp, hat.mdp, metric=dist, validate=False)
     fp = fixed_point_gap(inst.mdp, hat.mdp, metric=d, w1=w, validate=False)
-    op = 0.0
+    eps_r = float(np.abs(np.asarray(inst.mdp.R) - np.asarray(hat.mdp.R)).max())
+    op = op_max = 0.0
     for V in [fp.values, fp.values_hat, *values]:
         og = operator_gap(inst.mdp, hat.mdp, V, metric=d, w1=w, validate=False)
         safe = np.where(og.bound > 0, og.bound, 1.0)
         op = max(op, float(np.max(np.where(og.bound > 0, og.gap / safe, np.where(og.gap <= 1e-15, 0.0, np.inf)))))
+        # |T V - T_hat V| <= eps_R + gamma span(V) whatever the learned kernel; pairs with a zero bound have W1 = 0
+        # and no gap (a gap there is a violation whatever the maximum)
+        top = eps_r + gamma * float(np.ptp(V))
+        pos = og.bound > 0
+        op_max = max(op_max, float(np.max(top / og.bound[pos])) if pos.any() else 0.0)
     fpp = fixed_point_gap(inst.mdp, hat.mdp, metric=d, w1=w, policy=policy, validate=False)
+    triv = _trivial_gap(inst.mdp, hat.mdp)
     indep = 0.0
     P, Ph = inst.mdp.dense_P().reshape(-1, S), hat.mdp.dense_P().reshape(-1, S)
     for r in rng.choice(S * A, size=min(4, S * A), replace=False):
@@ -169,6 +218,14 @@ def _gap_measures(
         "normalised_gap": _safe_ratio(fp.gap, gamma * min(fp.lipschitz_true, fp.lipschitz_hat) / (1.0 - gamma)),
         "eps_w": fp.eps_w,
         "w1_min": float(w.min()),
+        # what each ratio could reach whatever the learned model: the a-priori range of its gap over its bound
+        "operator_gap_ratio_maximum": op_max,
+        "fixed_point_ratio_maximum": _max_ratio(triv, fp.bound),
+        "fixed_point_ratio_L_true_maximum": _max_ratio(triv, fp.bound_true),
+        "fixed_point_ratio_L_hat_maximum": _max_ratio(triv, fp.bound_hat),
+        "value_aware_ratio_maximum": _max_ratio(triv, fp.value_aware_bound),
+        "policy_fixed_point_ratio_maximum": _max_ratio(triv, fpp.bound),
+        "normalised_gap_maximum": _max_ratio(triv, gamma * min(fp.lipschitz_true, fp.lipschitz_hat) / (1.0 - gamma)),
     }
 
 
@@ -181,12 +238,19 @@ _MAX_KEYS = (
     "value_aware_over_bound",
     "policy_fixed_point_ratio",
     "w1_independent_error",
+    "operator_gap_ratio_maximum",
+    "fixed_point_ratio_maximum",
+    "fixed_point_ratio_L_true_maximum",
+    "fixed_point_ratio_L_hat_maximum",
+    "value_aware_ratio_maximum",
+    "policy_fixed_point_ratio_maximum",
 )
 
 
 def run_gap_bounds(params: dict[str, Any], seeds: list[np.random.SeedSequence]) -> list[dict[str, Any]]:
     """Operator and fixed-point gaps against their bounds, over W1 levels, plus an empirical model per seed."""
     levels = _eps_levels(params)
+    w1_metric = params.get("w1_metric", "metric")
     out = []
     for seq in seeds:
         rng = np.random.default_rng(seq)
@@ -198,19 +262,22 @@ def run_gap_bounds(params: dict[str, Any], seeds: list[np.random.SeedSequence]) 
         policy = rng.dirichlet(np.ones(A), size=S)
         worst = dict.fromkeys(_MAX_KEYS, 0.0)
         w1_err = 0.0
-        norm_gap, eps_measured = [], []
+        norm_gap, norm_max, eps_measured = [], [], []
         for eps in levels:
-            m = _gap_measures(inst, _learned(inst, params["model"], eps, rng), [V_rand, V_lip], policy, rng)
+            m = _gap_measures(inst, _learned(inst, params["model"], eps, rng), [V_rand, V_lip], policy, rng, w1_metric)
             worst = {k: max(worst[k], m[k]) for k in _MAX_KEYS}
             w1_err = max(w1_err, abs(m["eps_w"] - eps), abs(m["w1_min"] - eps))
             norm_gap.append(m["normalised_gap"])
+            norm_max.append(m["normalised_gap_maximum"])
             eps_measured.append(m["eps_w"])
-        m = _gap_measures(inst, empirical_model(inst, params["n_samples"], rng=rng), [V_rand, V_lip], policy, rng)
+        emp = empirical_model(inst, params["n_samples"], rng=rng)
+        m = _gap_measures(inst, emp, [V_rand, V_lip], policy, rng, w1_metric)
         worst = {k: max(worst[k], m[k]) for k in _MAX_KEYS}
         out.append(
             {
                 "eps": levels,
                 "normalised_gap": norm_gap,
+                "normalised_gap_maximum": norm_max,
                 "eps_measured": eps_measured,
                 **worst,
                 "empirical_eps_w": m["eps_w"],
@@ -229,8 +296,14 @@ def _identity(params: dict[str, Any], x: np.ndarray | None) -> np.ndarray:
     return np.asarray(x) * (1.0 + ROUNDOFF)
 
 
-def _ratio(measure: str, label: str, theorem: str | None = None) -> BoundCheck:
-    return BoundCheck(measure, _one, delta=0.0, theorem=theorem, label=label)
+def _ratio(measure: str, label: str, theorem: str | None = None, *, maximum: bool = True) -> BoundCheck:
+    """``measure <= 1`` (deterministic); with ``maximum``, against the per-seed a-priori maximum
+    ``<measure>_maximum`` stored by the run (VACUOUS where the bound covers it)."""
+    if not maximum:
+        return BoundCheck(measure, _one, delta=0.0, theorem=theorem, label=label)
+    return SeedMaximumBoundCheck(
+        measure, _one, delta=0.0, theorem=theorem, label=label, maximum_measure=f"{measure}_maximum"
+    )
 
 
 def _line(S: int, A: int, model: str, eps: list[float], **kw: Any) -> dict[str, Any]:
@@ -276,9 +349,16 @@ GAP_BOUNDS = register(
             _ratio("fixed_point_ratio_L_true", "fixed-point gap <= bound with L = L_V"),
             _ratio("fixed_point_ratio_L_hat", "fixed-point gap <= bound with L = L_Vhat"),
             _ratio("value_aware_ratio", "fixed-point gap <= value-aware bound"),
-            _ratio("value_aware_over_bound", "value-aware bound <= Lipschitz bound"),
+            _ratio("value_aware_over_bound", "value-aware bound <= Lipschitz bound", maximum=False),
             _ratio("policy_fixed_point_ratio", "policy-evaluation fixed-point gap <= bound"),
-            BoundCheck("normalised_gap", _identity, x="eps", delta=0.0, label="(1-gamma)/(gamma L) gap <= eps_W"),
+            SeedMaximumBoundCheck(
+                "normalised_gap",
+                _identity,
+                x="eps",
+                delta=0.0,
+                label="(1-gamma)/(gamma L) gap <= eps_W",
+                maximum_measure="normalised_gap_maximum",
+            ),
             EqualityCheck("w1_target_error", EXACT_TOL, label="constructed models have W1 = eps"),
             EqualityCheck("w1_independent_error", EXACT_TOL, label="W1 = independent solver"),
         ),
@@ -312,6 +392,20 @@ GAP_BOUNDS = register(
         },
         description=__doc__ or "",
         plots=(("eps", "normalised_gap", "(1-gamma)/(gamma L) gap <= eps_W"),),
+        mutants=(
+            Mutant(
+                "w1-as-tv",
+                "W1 replaced by TV (the discrete metric) in every bound, L still under the line's metric: on the "
+                "unit-spaced line TV <= W1, so the bounds shrink below gaps that attain gamma L_V W1",
+                params={"w1_metric": "discrete"},
+            ),
+            Mutant(
+                "lipschitz-halved",
+                "every bound with the Lipschitz constant halved (gamma L_V W1 / 2, ...): the operator gap of a "
+                "Kantorovich-potential V attains gamma L_V W1",
+                bound_scale=0.5,
+            ),
+        ),
     )
 )
 
@@ -342,6 +436,7 @@ def run_tightness(params: dict[str, Any], seeds: list[np.random.SeedSequence]) -
             "shift_operator_equality_error": nan,
             "fixed_point_equality_error": nan,
             "fixed_point_tight_ratio": nan,
+            "fixed_point_tight_ratio_maximum": nan,
         }
         if params["space"] in ("line", "grid"):
             eps = params["shift_fraction"] * float(shift_capacity(inst).min())
@@ -352,6 +447,7 @@ def run_tightness(params: dict[str, Any], seeds: list[np.random.SeedSequence]) -
             fp = fixed_point_gap(true.mdp, learned.mdp, metric=d, validate=False)
             res["fixed_point_equality_error"] = abs(fp.gap - fp.bound) / max(1.0, fp.bound)
             res["fixed_point_tight_ratio"] = _safe_ratio(fp.gap, fp.bound)
+            res["fixed_point_tight_ratio_maximum"] = _max_ratio(_trivial_gap(true.mdp, learned.mdp), fp.bound)
         out.append(res)
     return out
 
@@ -380,13 +476,14 @@ TIGHTNESS = register(
                 label="V* = L x, shifted model: fixed-point gap = gamma L eps/(1-gamma)",
                 applies=_structured,
             ),
-            BoundCheck(
+            SeedMaximumBoundCheck(
                 "fixed_point_tight_ratio",
                 _one,
                 delta=0.0,
                 label="tight instance: gap <= bound",
                 theorem="lipschitz_fixed_point_gap",
                 applies=_structured,
+                maximum_measure="fixed_point_tight_ratio_maximum",
             ),
         ),
         presets={
@@ -425,6 +522,14 @@ TIGHTNESS = register(
             ),
         },
         description=__doc__ or "",
+        mutants=(
+            Mutant(
+                "fixed-point-bound-halved",
+                "the fixed-point bound gamma L eps/(1-gamma) with L halved, on the instance where the claim shows it "
+                "is attained (V* = L x, shifted model)",
+                bound_scale=0.5,
+            ),
+        ),
     )
 )
 
@@ -444,10 +549,16 @@ def run_tradeoff(params: dict[str, Any], seeds: list[np.random.SeedSequence]) ->
         unit = gamma * L_star * curve.eps_w / (1.0 - gamma)
         g, b, e, t = curve.model_gap[1:], curve.bias[1:], curve.approximation_error[1:], curve.total[1:]
         bound_total = (e + gamma * curve.L[1:] * curve.eps_w) / (1.0 - gamma)
+        # a-priori ranges whatever the learned model: V_L, V_hat_L and V* lie in [lo, hi] / (1 - gamma)
+        triv = _trivial_gap(inst.mdp, hat.mdp)  # ||V_L - V_hat_L||
+        R, Rh = np.asarray(inst.mdp.R), np.asarray(hat.mdp.R)
+        span = float(max(R.max(), Rh.max()) - min(R.min(), Rh.min())) / (1.0 - gamma)  # ||V_L - V*||, ||V_hat_L - V*||
+        op_top = curve.eps_r + gamma * span  # |T V_L - T_hat V_L| <= eps_R + gamma span(V_L)
         out.append(
             {
                 "kappa": kappa.tolist(),
                 "model_gap_rel": (g / unit).tolist(),
+                "model_gap_rel_maximum": [triv / unit] * len(g),
                 "bias_rel": (b / unit).tolist(),
                 "total_rel": (t / unit).tolist(),
                 "gap_ratio": float(np.max(g / curve.gap_bound[1:])),
@@ -455,6 +566,10 @@ def run_tradeoff(params: dict[str, Any], seeds: list[np.random.SeedSequence]) ->
                 "bias_lower_ratio": float(np.max(e / np.maximum(b, 1e-300))),
                 "bias_upper_ratio": float(np.max((1.0 - gamma) * b / np.maximum(e, 1e-300))),
                 "total_ratio": float(np.max(t / bound_total)),
+                "gap_ratio_maximum": float(np.max(triv / curve.gap_bound[1:])),
+                "operator_gap_ratio_maximum": float(np.max(op_top / (gamma * curve.L[1:] * curve.eps_w))),
+                "bias_upper_ratio_maximum": float(np.max((1.0 - gamma) * span / np.maximum(e, 1e-300))),
+                "total_ratio_maximum": float(np.max(span / bound_total)),
                 "gap_at_zero": float(curve.model_gap[0]),
                 "bias_increases": float(np.sum(np.diff(b) > 1e-9)),
                 "best_kappa": float(kappa[int(np.argmin(t))]),
@@ -470,6 +585,18 @@ def _kappa_bound(params: dict[str, Any], x: np.ndarray | None) -> np.ndarray:
     return np.asarray(x) * (1.0 + ROUNDOFF)
 
 
+def _bias_bound_without_factor(params: dict[str, Any], x: np.ndarray | None) -> np.ndarray:
+    # bias_upper_ratio = (1 - gamma) bias / E*: "bias <= E*" reads bias_upper_ratio <= 1 - gamma
+    return np.asarray((1.0 - params["gamma"]) * (1.0 + ROUNDOFF))
+
+
+def _drop_geometric_factor(check: Any) -> Any:
+    """Mutant transform: the check ``bias <= E*(L)/(1-gamma)`` becomes ``bias <= E*(L)``."""
+    if isinstance(check, BoundCheck) and check.measure == "bias_upper_ratio":
+        return replace(check, bound=_bias_bound_without_factor, label="bias <= E*(L) (MUTANT: no 1/(1-gamma))")
+    return check
+
+
 _KAPPA = [0.03, 0.06, 0.1, 0.17, 0.25, 0.35, 0.5, 0.7, 0.85, 0.95]
 
 TRADEOFF = register(
@@ -479,17 +606,18 @@ TRADEOFF = register(
         citation=CITATION,
         run=run_tradeoff,
         checks=(
-            BoundCheck(
+            SeedMaximumBoundCheck(
                 "model_gap_rel",
                 _kappa_bound,
                 x="kappa",
                 delta=0.0,
                 theorem="lipschitz_constrained_gap",
                 label="model gap <= gamma L eps/(1-gamma)",
+                maximum_measure="model_gap_rel_maximum",
             ),
             _ratio("gap_ratio", "model gap / bound <= 1", "lipschitz_constrained_gap"),
             _ratio("operator_gap_ratio", "operator gap at V_L <= gamma L eps"),
-            _ratio("bias_lower_ratio", "bias >= E*(L)"),
+            _ratio("bias_lower_ratio", "bias >= E*(L)", maximum=False),
             _ratio("bias_upper_ratio", "bias <= E*(L)/(1-gamma)", "lipschitz_projection_bias"),
             _ratio("total_ratio", "total error <= (E* + gamma L eps)/(1-gamma)", "lipschitz_regularized_error"),
             EqualityCheck("gap_at_zero", EXACT_TOL, label="L = 0: no model-induced gap"),
@@ -542,6 +670,14 @@ TRADEOFF = register(
             ),
         },
         description=__doc__ or "",
+        mutants=(
+            Mutant(
+                "bias-without-geometric-factor",
+                "the bias bound stated as ||V_L - V*|| <= E*(L), without its 1/(1-gamma) (a dropped geometric sum): "
+                "with E*(L) <= bias this claims the bias equals its lower bound",
+                transform=_drop_geometric_factor,
+            ),
+        ),
         plots=(
             ("kappa", "model_gap_rel", "model gap <= gamma L eps/(1-gamma)"),
             ("kappa", "bias_rel", None),
@@ -574,7 +710,10 @@ def run_network_bounds(params: dict[str, Any], seeds: list[np.random.SeedSequenc
             for m in net:
                 if isinstance(m, torch.nn.Linear):
                     torch.nn.utils.parametrizations.spectral_norm(m, n_power_iterations=50)
-        upper = lipschitz_upper_bound(net)
+        if params.get("upper", "svd") == "power-1":  # the mutant: one power-iteration step per layer
+            upper = lipschitz_upper_bound(net, method="power", n_iter=1, seed=seed)
+        else:
+            upper = lipschitz_upper_bound(net)
         lower = lipschitz_lower_bound(net, n_points=256, n_pairs=256, seed=seed)
         power = layer_spectral_norms(net, method="power", n_iter=300, seed=seed)
         out.append(
@@ -607,7 +746,7 @@ NETWORK_BOUNDS = register(
         ),
         run=run_network_bounds,
         checks=(
-            _ratio("lower_over_upper", "sampled lower bound <= spectral upper bound"),
+            _ratio("lower_over_upper", "sampled lower bound <= spectral upper bound", maximum=False),
             EqualityCheck(
                 "linear_equality_error", EXACT_TOL, label="one linear layer: bounds coincide", applies=_linear
             ),
@@ -640,6 +779,16 @@ NETWORK_BOUNDS = register(
             ),
             "tiny": Preset((_net(1, 8, "relu"),), n_seeds=2, seeds_per_task=2),
         },
+        mutants=(
+            Mutant(
+                "power-iteration-1",
+                "the 'upper bound' from one power-iteration step per layer (an underestimate of each spectral norm, "
+                "the default of torch's spectral_norm) instead of the exact SVD, on the linear layer where the "
+                "sampled lower bound equals the true constant",
+                params={"upper": "power-1"},
+                preset=Preset((_net(0, 1, "relu", d_out=3),), n_seeds=4, seeds_per_task=4),
+            ),
+        ),
         description=(
             "Random MLPs (PyTorch default initialisation, seeded per seed): the upper bound is the product of the "
             "layers' exact spectral norms (float64 SVD, enlarged by a round-off allowance) times the activations' "

@@ -15,8 +15,15 @@ Five claims:
   (binomial test over seeds). SubOpt is computed **exactly** by the d-RRMDP planner
   (``d_rectangular_backward_induction`` minus ``d_rectangular_evaluate_policy``), never by rollouts, and ``Phi``
   by the valid upper bound :func:`rltheory.bounds.r2pvi.r2pvi_uncertainty` (the supremum over all linear kernels).
-  Measured as the ratio ``max_s SubOpt(s) / (2 beta Phi(s)) <= 1``. The constants make the bound far larger than
-  the trivial ``H`` at these sizes: the inequality is checked, but it is loose.
+  Measured as the ratio ``max_s SubOpt(s) / (2 beta Phi(s)) <= 1``. Rewards lie in ``[0, 1]``, so ``SubOpt(s) <=
+  H`` whatever the learner does: per seed the ratio can reach at most ``H / min_s 2 beta Phi(s)`` (stored as
+  ``ratio_maximum``; the data-free ``sqrt(K + 1) / (2 beta)``, from ``Phi >= H / sqrt(K + 1)`` on the simplex, is
+  drawn in the report). With the theorem's constants ``2 beta Phi`` is 180 to 13,000 at ``K <= 10^4`` against
+  ``H = 3``, so the quick cells are **VACUOUS** (the inequality cannot fail there); the report gives, per cell, the
+  ``K`` at which ``2 beta Phi`` would first drop below ``H`` (extrapolated with ``Phi ~ K^{-1/2}``): about
+  ``6e7`` (TV), ``7e8`` (chi^2), ``2.5e9`` (KL). The full preset adds cells at ``K = 10^8 ... 10^11`` drawn as
+  per-step transition counts (:func:`count_data`: the same law as ``K`` trajectories, milliseconds per seed), where
+  ``2 beta Phi < H`` and the inequality is tested for real.
 * ``r2pvi-consistency``: the exact SubOpt (from the uniform initial distribution) against the number ``K`` of
   trajectories has a log-log slope whose bootstrap interval reaches a value ``<= -1/2`` (the exponent of the
   theorem's ``O~(K^{-1/2})`` rate: SubOpt must decrease at least that fast), per divergence. The framework's
@@ -47,20 +54,27 @@ Five claims:
   the first step and the policy does not depend on ``lam`` in ``[0.1, 1]``: its lambda check is informational.
   The official figure's strongly robust chi^2 curve is reproduced by the code's minimising Nelder-Mead, not by the
   paper's supremum.
+
+Mutants (each must come out FAIL; ``rltheory verify CLAIM --mutant``): ``r2pvi-duals~sup-dual`` (every dual with
+the wrong sign: the optimistic ``sup``), ``r2pvi-theorem-5-2~bound-1e-4`` (``2 beta Phi`` divided by ``10^4``: the
+bound is vacuous at runnable trajectory counts, so only a scaled bound can fail there),
+``r2pvi-consistency~data-cap-100`` (a learner that never uses more than 100 trajectories: flat SubOpt),
+``r2pvi-simulated~opposite-signs`` and ``r2pvi-simulated-code~opposite-signs`` (every predicted sign reversed).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import numpy as np
+from scipy import stats
 
 import mdps.robust as mr
 from rltheory.bounds import get as get_theorem
-from rltheory.bounds.r2pvi import r2pvi_uncertainty
+from rltheory.bounds.r2pvi import r2pvi_beta, r2pvi_uncertainty
 from rltheory.linear import OfflineData, drpvi, drvi_l, pevi, r2pvi, ridge_statistics
 from rltheory.robust import (
     d_rectangular_backward_induction,
@@ -70,8 +84,20 @@ from rltheory.robust import (
     tv_ball_expectation,
 )
 from rltheory.tabular import evaluate_policy
-from verification.core import BoundCheck, CellData, Check, CheckOutcome, Claim, EqualityCheck, Preset, RateCheck
+from verification.core import (
+    BoundCheck,
+    CellData,
+    Check,
+    CheckOutcome,
+    Claim,
+    EqualityCheck,
+    Mutant,
+    Preset,
+    RateCheck,
+    SeedMaximumBoundCheck,
+)
 from verification.core import register as register_claim
+from verification.stats import MIN_SLOPE_SEEDS
 
 CITATION = (
     "C. Tang, Z. Liu, P. Xu, Robust Offline Reinforcement Learning with Linearly Structured f-Divergence "
@@ -82,12 +108,32 @@ DUAL_TOL = 1e-6
 
 
 # ----------------------------------------------------------------------------------------------- a mean-sign check
+#: Fewest seeds a :class:`MeanSignCheck` decides on: its widened one-sided bootstrap bound is the small-sample
+#: interval of :func:`verification.stats.bootstrap_slope` applied to a mean, which reaches its nominal coverage from
+#: :data:`verification.stats.MIN_SLOPE_SEEDS` seeds on.
+MIN_SIGN_SEEDS = MIN_SLOPE_SEEDS
+
+
+def _nonfinite(name: str, a: np.ndarray) -> str | None:
+    bad = ~np.isfinite(a)
+    if not bad.any():
+        return None
+    n_nan = int(np.isnan(a).sum())
+    return f"{int(bad.sum())} of {a.size} {name} entries non-finite ({n_nan} NaN, {int(bad.sum()) - n_nan} inf)"
+
+
 @dataclass(frozen=True)
 class MeanSignCheck:
-    """The seed mean of ``measure`` has the predicted sign, by a one-sided bootstrap interval.
+    """The seed mean of ``measure`` has the predicted sign, by a one-sided bootstrap bound.
 
-    PASS when the one-sided ``level`` interval of ``sign * mean`` lies above 0, FAIL when the opposite one-sided
-    interval lies below 0, INCONCLUSIVE otherwise (including all-zero differences).
+    The one-sided ``level`` percentile bootstrap bounds of the mean of ``sign * measure`` are widened about the mean
+    by ``t_{n-1, level} / z_level * sqrt(n / (n - 1))`` (the small-sample correction of
+    :func:`verification.stats.bootstrap_slope`). PASS when the lower bound lies above 0, FAIL when the upper bound lies
+    below 0 (the opposite sign is established), INCONCLUSIVE otherwise (including all-zero differences).
+    Non-finite measurements are FAIL (with their count); fewer than :data:`MIN_SIGN_SEEDS` seeds are UNDERPOWERED.
+    The outcome's ``detail`` has the mean and its one-sided bounds ``low``, ``high`` (in the measure's units) and the
+    ``margin``: the deciding one-sided bound of ``sign * mean`` (its lower bound, or its upper bound when FAIL),
+    positive on the predicted side.
     """
 
     measure: str
@@ -95,33 +141,49 @@ class MeanSignCheck:
     label: str
     level: float = 0.95
     n_boot: int = 4000
+    min_seeds: int = MIN_SIGN_SEEDS
     applies: Callable[[dict[str, Any]], bool] | None = None
     informational: bool = False
 
     def evaluate(self, cell: CellData) -> CheckOutcome:
-        x = self.sign * cell.column(self.measure).ravel()
+        raw = cell.column(self.measure).ravel()
+        if (why := _nonfinite("measured", raw)) is not None:
+            return CheckOutcome(self.label, cell.params, "FAIL", why, {"n": int(raw.size)})
+        x = self.sign * raw
+        n = int(x.size)
         gen = np.random.default_rng(0)
-        means = x[gen.integers(0, x.size, size=(self.n_boot, x.size))].mean(axis=1)
+        means = x[gen.integers(0, n, size=(self.n_boot, n))].mean(axis=1)
         lo, hi = (float(v) for v in np.quantile(means, [1 - self.level, self.level]))
         mean = float(x.mean())
+        if n > 1:
+            widen = float(stats.t.ppf(self.level, n - 1) / stats.norm.ppf(self.level) * np.sqrt(n / (n - 1)))
+            lo, hi = mean - (mean - lo) * widen, mean + (hi - mean) * widen
         verdict = "PASS" if lo > 0 else "FAIL" if hi < 0 else "INCONCLUSIVE"
-        if self.sign > 0:
-            side = f"lower one-sided {int(100 * self.level)}% bootstrap bound {lo:.4g}"
-        else:
-            side = f"upper one-sided {int(100 * self.level)}% bootstrap bound {-lo:.4g}"
+        margin = lo if verdict != "FAIL" else hi
+        raw_lo, raw_hi = (lo, hi) if self.sign > 0 else (-hi, -lo)
         stat = (
-            f"mean {self.sign * mean:.4g} (predicted {'> 0' if self.sign > 0 else '< 0'}), {side}, over {x.size} "
+            f"mean {self.sign * mean:.4g} (predicted {'> 0' if self.sign > 0 else '< 0'}), one-sided "
+            f"{int(100 * self.level)}% bootstrap bounds (widened) {raw_lo:.4g} below, {raw_hi:.4g} above, over {n} "
             f"seeds; {int((x > 0).sum())} seeds on the predicted side, {int((x < 0).sum())} opposite"
         )
+        if n < self.min_seeds:
+            verdict = "UNDERPOWERED"
+            stat = f"UNDERPOWERED: {n} seeds < {self.min_seeds} (bootstrap bound below its nominal level); " + stat
         return CheckOutcome(
             self.label,
             cell.params,
             cast(Any, verdict),
             stat,
-            {"mean": self.sign * mean, "low": lo, "high": hi, "n": int(x.size)},
+            {"mean": self.sign * mean, "low": raw_lo, "high": raw_hi, "margin": margin, "n": n},
         )
 
 
+def _flip_sign(check: Any) -> Any:
+    """Mutant transform: predict the opposite sign."""
+    return replace(check, sign=-check.sign) if isinstance(check, MeanSignCheck) else check
+
+
+# ----------------------------------------------------------------------------------------------- a per-seed maximum
 def _checks(*checks: Any) -> tuple[Check, ...]:
     # MeanSignCheck implements the check protocol (evaluate / applies / informational / label) of verification.core
     return cast("tuple[Check, ...]", checks)
@@ -171,8 +233,19 @@ def chi2_primal_scaled(v: np.ndarray, p0: np.ndarray, lam: float) -> float:
     return m + float(q @ c) + lam * float(((q - ps) ** 2 / ps).sum())
 
 
+def _sup_dual(fn: Callable[..., Any], v: np.ndarray, p0: np.ndarray, **kw: Any) -> float:
+    """The mutant's dual with the wrong sign: ``sup_q E_q v - (penalty)`` instead of the ``inf``, by
+    ``c - inf_q E_q (c - v) + (penalty)`` with ``c = max v`` (the optimistic value, as the official code's minimising
+    chi^2 solver)."""
+    c = float(v.max())
+    return c - float(fn(c - v, p0, **kw))
+
+
 def run_duals(params: dict[str, Any], seeds: list[np.random.SeedSequence]) -> list[dict[str, Any]]:
-    """``pairs`` random ``(v, p0, lam, rho)`` per seed; the largest |dual - cvxpy primal| of each problem."""
+    """``pairs`` random ``(v, p0, lam, rho)`` per seed; the largest |dual - cvxpy primal| of each problem.
+
+    ``params["dual"] == "sup"`` (a mutant) replaces every dual by its sign-flipped ``sup`` form."""
+    sup = params.get("dual", "inf") == "sup"
     out = []
     for seq in seeds:
         gen = np.random.default_rng(seq)
@@ -190,7 +263,10 @@ def run_duals(params: dict[str, Any], seeds: list[np.random.SeedSequence]) -> li
                 v, lam = gen.uniform(0.0, 5.0, S), float(np.exp(gen.uniform(np.log(1e-3), np.log(1e3))))
             rho = float(gen.uniform(0.0, 1.5))
             for div in ("tv", "kl", "chi2"):
-                dual = float(robust_expectation(v, p0, lam=lam, divergence=div))
+                if sup:
+                    dual = _sup_dual(robust_expectation, v, p0, lam=lam, divergence=div)
+                else:
+                    dual = float(robust_expectation(v, p0, lam=lam, divergence=div))
                 primal = float(robust_expectation(v, p0, lam=lam, divergence=div, method="primal"))
                 if div == "chi2":
                     # Two feasible-point values, each >= the infimum: the library's q-form solve (loses ~1e-5 when
@@ -200,7 +276,7 @@ def run_duals(params: dict[str, Any], seeds: list[np.random.SeedSequence]) -> li
                     primal = min(primal, chi2_primal_scaled(v, p0, lam))
                 errs[div] = max(errs[div], abs(primal - dual))
             for key, fn in (("tv_ball", tv_ball_expectation), ("kl_ball", kl_ball_expectation)):
-                dual = float(fn(v, p0, rho=rho))
+                dual = _sup_dual(fn, v, p0, rho=rho) if sup else float(fn(v, p0, rho=rho))
                 primal = float(fn(v, p0, rho=rho, method="primal"))
                 errs[key] = max(errs[key], abs(primal - dual))
         out.append({f"error_{k}": v for k, v in errs.items()})
@@ -238,6 +314,15 @@ R2PVI_DUALS = register_claim(
             ),
         },
         description=__doc__ or "",
+        mutants=(
+            Mutant(
+                "sup-dual",
+                "every dual with the wrong sign: sup_q E_q v - lam D (resp. the sup over the ball), the optimistic "
+                "value, instead of the inf, against the same cvxpy primals",
+                params={"dual": "sup"},
+                preset=Preset(({"regime": "moderate", "pairs": 2},), n_seeds=2),
+            ),
+        ),
     )
 )
 
@@ -255,35 +340,81 @@ def _prefix(data: OfflineData, K: int) -> OfflineData:
     return OfflineData(data.states[:K], data.actions[:K], data.rewards[:K], data.next_states[:K])
 
 
+def count_data(model: Any, behaviour: np.ndarray, Ks: list[int], gen: np.random.Generator) -> list[OfflineData]:
+    """Datasets of ``K`` independent trajectories of ``behaviour`` for every ``K`` of the increasing list ``Ks``, as
+    counts: every step's ``(s, a, s')`` with its number of occurrences as sample weight (nested: each dataset is the
+    previous one plus ``K_j - K_{j-1}`` new trajectories, like the prefixes of one long dataset).
+
+    The per-step transition counts of ``K`` i.i.d. trajectories are drawn exactly (Markov property: given the
+    ``n_h(s)`` trajectories in state ``s`` at step ``h``, their actions and next states are independent multinomials),
+    and every statistic of R2PVI (the ridge Gram matrices, ``M_h``, the sampled support) is a weighted sum over
+    samples, so R2PVI on these datasets is R2PVI on the trajectories, at a cost that does not grow with ``K``
+    (``K = 10^11`` takes milliseconds). The rows are not trajectories: ``beta`` must be given for the true ``K``."""
+    m = model.nominal()
+    H, S, A = m.horizon, m.n_states, m.n_actions
+    P = np.asarray(m.P)
+    P = P if m.p_time_varying else np.broadcast_to(P, (H, S, A, S))
+    R = m.R if m.r_time_varying else np.broadcast_to(m.R, (H, S, A))
+    s, a, s2 = (x.ravel() for x in np.meshgrid(np.arange(S), np.arange(A), np.arange(S), indexing="ij"))
+    rewards = np.stack([np.asarray(R[h])[s, a] for h in range(H)], axis=1)
+    counts = np.zeros((s.size, H))
+    out, done = [], 0
+    for K in Ks:
+        n = gen.multinomial(K - done, m.initial)
+        for h in range(H):
+            n_sa = gen.multinomial(n, behaviour[h])  # [S, A]
+            n_sas = gen.multinomial(n_sa, P[h])  # [S, A, S]
+            counts[:, h] += n_sas.reshape(-1)
+            n = n_sas.sum(axis=(0, 1))
+        done = K
+        out.append(
+            OfflineData(
+                np.repeat(s[:, None], H, axis=1),
+                np.repeat(a[:, None], H, axis=1),
+                rewards,
+                np.repeat(s2[:, None], H, axis=1),
+                counts.copy(),
+            )
+        )
+    return out
+
+
+#: Rewards of both offline instances lie in [0, 1] (``r_h = <phi, theta_h>``, ``phi`` on the simplex, ``theta_h in
+#: [0, 1]^d``), so every robust regularized value, and every SubOpt, lies in ``[0, H R_MAX]``.
+R_MAX = 1.0
+
+
 def _suboptimality_curve(params: dict[str, Any], seq: np.random.SeedSequence, *, theorem_beta: bool) -> dict[str, Any]:
-    """One instance and one dataset of ``max(K)`` trajectories; R2PVI on the first ``K`` of them for every ``K``."""
+    """One instance and one dataset of ``max(K)`` trajectories; R2PVI on the first ``K`` of them for every ``K``.
+
+    ``params["sampler"] == "counts"`` draws the datasets by :func:`count_data` (same law; for ``K`` in the
+    billions). ``params["data_cap"]`` (a mutant) trains on at most that many trajectories whatever ``K``."""
     gen = np.random.default_rng(seq)
     model = _instance(params, gen)
     div, lam = params["divergence"], params["lam"]
     star = d_rectangular_backward_induction(model, lam=lam, divergence=div)
     Ks = [int(k) for k in params["K"]]
-    data = mr.collect_offline_data(model, mr.uniform_policy(model.nominal()), max(Ks), gen)
     rewards = model.rewards()
-    rows: dict[str, list[float]] = {"subopt": [], "subopt_max": [], "two_beta_phi": [], "ratio": [], "beta": []}
-    for K in Ks:
-        sub = _prefix(data, K)
+    if rewards.min() < 0 or rewards.max() > R_MAX:
+        raise RuntimeError(f"rewards outside [0, {R_MAX}]: the a-priori maximum H r_max would not hold")
+    behaviour = mr.uniform_policy(model.nominal())
+    if params.get("sampler", "trajectories") == "counts":
+        datasets = count_data(model, behaviour, Ks, gen)
+    else:
+        data = mr.collect_offline_data(model, behaviour, max(Ks), gen)
+        cap = params.get("data_cap")
+        datasets = [_prefix(data, K if cap is None else min(K, int(cap))) for K in Ks]
+    H, d = model.horizon, model.dim
+    keys = ("subopt", "subopt_max", "two_beta_phi", "ratio", "ratio_maximum", "beta")
+    rows: dict[str, list[float]] = {k: [] for k in keys}
+    for K, sub in zip(Ks, datasets, strict=True):
         st = ridge_statistics(sub, model.phi, ridge=params["ridge"])
         if theorem_beta:
-            sol = r2pvi(
-                sub,
-                model.phi,
-                rewards,
-                divergence=div,
-                lam=lam,
-                beta="theorem",
-                delta=DELTA,
-                stats=st,
-                ridge=params["ridge"],
-            )
+            # Theorem 5.2's beta at the number K of trajectories (given explicitly: count datasets have other rows)
+            beta = float(r2pvi_beta(div, H=H, d=d, K=K, lam=lam, delta=DELTA))
         else:
-            sol = r2pvi(
-                sub, model.phi, rewards, divergence=div, lam=lam, beta=params["beta"], stats=st, ridge=params["ridge"]
-            )
+            beta = params["beta"]
+        sol = r2pvi(sub, model.phi, rewards, divergence=div, lam=lam, beta=beta, stats=st, ridge=params["ridge"])
         V_hat = d_rectangular_evaluate_policy(model, sol.policy, lam=lam, divergence=div).values[0]
         gap = star.values[0] - V_hat
         if gap.min() < -1e-9:
@@ -295,6 +426,8 @@ def _suboptimality_curve(params: dict[str, Any], seq: np.random.SeedSequence, *,
         rows["subopt_max"].append(float(gap.max()))
         rows["two_beta_phi"].append(float(bound.min()))
         rows["ratio"].append(float(np.max(gap / bound)))
+        # the largest ratio any policy could reach on this data: SubOpt(s) <= H r_max at every state
+        rows["ratio_maximum"].append(float(np.max(H * R_MAX / bound)))
         rows["beta"].append(float(sol.beta))
     return {"K": Ks, **rows}
 
@@ -313,9 +446,36 @@ def _one(params: dict[str, Any], x: np.ndarray | None) -> np.ndarray:
     return np.asarray(1.0)
 
 
-def _theorem_cells(Ks: list[int], instances: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+def _beta(params: dict[str, Any], K: np.ndarray) -> np.ndarray:
+    return np.asarray(
+        r2pvi_beta(params["divergence"], H=params["H"], d=params["d"], K=K, lam=params["lam"], delta=DELTA)
+    )
+
+
+def ratio_maximum_free(params: dict[str, Any], K: np.ndarray | None) -> np.ndarray:
+    """Data-free maximum of ``max_s SubOpt(s) / (2 beta Phi(s))``: ``r_max sqrt(K + gamma) / (2 beta)``.
+
+    With features on the simplex, ``Lambda_ii <= K + gamma`` (``K`` samples per step, ``phi_i <= 1``) and
+    ``[Lambda^{-1}]_ii >= 1 / Lambda_ii``, so ``g_h >= 1 / sqrt(K + gamma)`` and ``Phi(s) >= H / sqrt(K + gamma)`` at
+    every state, whatever the data; with ``SubOpt <= H r_max`` the ratio is at most ``r_max sqrt(K + gamma) /
+    (2 beta)``. (Per seed the check uses the tighter ``H r_max / min_s 2 beta Phi(s)`` of the seed's own data.)"""
+    assert K is not None
+    K = np.asarray(K, np.float64)
+    return R_MAX * np.sqrt(K + params["ridge"]) / (2.0 * _beta(params, K))
+
+
+def extrapolate_ratio_maximum(params: dict[str, Any], K_last: float, m_last: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """Each seed's ``H r_max / min_s 2 beta Phi(s)`` continued beyond ``K_last`` with ``Phi ~ (K + gamma)^{-1/2}``
+    (``Lambda_h ~ K E[phi phi^T] + gamma I``) and Theorem 5.2's ``beta(K)``: ``[n_seeds, len(K)]``."""
+    K = np.asarray(K, np.float64)
+    g = params["ridge"]
+    scale = (_beta(params, np.asarray(float(K_last))) / _beta(params, K)) * np.sqrt((K + g) / (K_last + g))
+    return np.asarray(m_last, np.float64)[:, None] * scale[None, :]
+
+
+def _theorem_cells(Ks: list[int], instances: list[dict[str, Any]], **kw: Any) -> tuple[dict[str, Any], ...]:
     return tuple(
-        {**inst, "divergence": div, "lam": 1.0, "ridge": 1.0, "K": Ks}
+        {**inst, "divergence": div, "lam": 1.0, "ridge": 1.0, "K": Ks, **kw}
         for inst in instances
         for div in ("tv", "kl", "chi2")
     )
@@ -323,6 +483,9 @@ def _theorem_cells(Ks: list[int], instances: list[dict[str, Any]]) -> tuple[dict
 
 _RANDOM = {"instance": "random", "S": 6, "A": 4, "d": 3, "H": 3}
 _BERNSTEIN = {"instance": "bernstein", "S": 4, "A": 257, "d": 3, "H": 3}
+#: Dataset sizes at which 2 beta Phi drops below H on these instances (docs/r2pvi.md): K ~ 5e7 - 2.5e8 (TV),
+#: 6e8 - 2.5e9 (chi^2), 2e9 - 1e10 (KL). The count sampler runs them in milliseconds.
+_LARGE_K = [10**8, 10**9, 10**10, 10**11]
 
 R2PVI_THEOREM = register_claim(
     Claim(
@@ -331,24 +494,44 @@ R2PVI_THEOREM = register_claim(
         citation=CITATION + ", Theorem 5.2 (v1 numbering)",
         run=run_theorem,
         checks=(
-            BoundCheck(
+            SeedMaximumBoundCheck(
                 "ratio",
                 _one,
                 x="K",
                 delta=DELTA,
                 label="max_s SubOpt(s) / (2 beta Phi(s)) <= 1",
+                maximum=ratio_maximum_free,
+                maximum_measure="ratio_maximum",
+                extrapolate=extrapolate_ratio_maximum,
             ),
         ),
         presets={
             "quick": Preset(_theorem_cells([100, 1000, 10000], [_RANDOM, _BERNSTEIN]), n_seeds=16, seeds_per_task=8),
             "full": Preset(
-                _theorem_cells([100, 300, 1000, 3000, 10000, 30000, 100000], [_RANDOM, _BERNSTEIN]),
+                _theorem_cells([100, 300, 1000, 3000, 10000, 30000, 100000], [_RANDOM, _BERNSTEIN])
+                + _theorem_cells(_LARGE_K, [_RANDOM, _BERNSTEIN], sampler="counts"),
                 n_seeds=64,
                 seeds_per_task=8,
             ),
         },
         description=__doc__ or "",
-        plots=(("K", "ratio", "max_s SubOpt(s) / (2 beta Phi(s)) <= 1"), ("K", "two_beta_phi", None)),
+        plots=(
+            ("K", "ratio", "max_s SubOpt(s) / (2 beta Phi(s)) <= 1"),
+            ("K", "ratio_maximum", None),
+            ("K", "two_beta_phi", None),
+        ),
+        mutants=(
+            Mutant(
+                "bound-1e-4",
+                "Theorem 5.2's 2 beta Phi divided by 10^4, below the exact SubOpt of the theorem-beta learner "
+                "(ratios 1e-4 to 5e-3 at K <= 10^4); the bound itself is vacuous there, so no genuinely wrong "
+                "variant of it can fail at these K",
+                bound_scale=1e-4,
+                preset=Preset(
+                    ({**_RANDOM, "divergence": "tv", "lam": 1.0, "ridge": 1.0, "K": [100, 1000]},), n_seeds=4
+                ),
+            ),
+        ),
     )
 )
 
@@ -391,6 +574,18 @@ R2PVI_CONSISTENCY = register_claim(
         },
         description=__doc__ or "",
         plots=(("K", "subopt", None),),
+        mutants=(
+            Mutant(
+                "data-cap-100",
+                "an inconsistent learner: R2PVI trained on at most the first 100 trajectories whatever K, so SubOpt "
+                "stays flat in K (slope 0 > -1/2)",
+                params={"data_cap": 100},
+                preset=Preset(
+                    _consistency_cells([int(k) for k in np.unique(np.geomspace(100, 3000, 5).astype(int))])[:1],
+                    n_seeds=4,
+                ),
+            ),
+        ),
     )
 )
 
@@ -474,6 +669,10 @@ def _simulated_cells(config: str, sweep: str) -> tuple[dict[str, Any], ...]:
     return tuple(cells)
 
 
+def _mutant_cells(config: str, methods: tuple[str, ...]) -> tuple[dict[str, Any], ...]:
+    return tuple({"config": config, "trajectories": 100, "method": m, "lam": 0.1, "lam_compare": 0.6} for m in methods)
+
+
 def _simulated_checks(lam_checked: tuple[str, ...], lam_informational: tuple[str, ...]) -> tuple[Check, ...]:
     r2 = ("r2pvi-tv", "r2pvi-kl", "r2pvi-chi2")
     base = ("drpvi", "drvi-l")
@@ -511,6 +710,15 @@ R2PVI_SIMULATED = register_claim(
         },
         description=__doc__ or "",
         plots=(("q", "return", None),),
+        mutants=(
+            Mutant(
+                "opposite-signs",
+                "every prediction reversed (R2PVI better than PEVI at q = 0, worse at q = 1; lam = 0.6 flatter), "
+                "on R2PVI-TV and R2PVI-KL",
+                transform=_flip_sign,
+                preset=Preset(_mutant_cells("paper", ("r2pvi-tv", "r2pvi-kl")), n_seeds=8),
+            ),
+        ),
     )
 )
 
@@ -527,5 +735,14 @@ R2PVI_SIMULATED_CODE = register_claim(
         },
         description=__doc__ or "",
         plots=(("q", "return", None),),
+        mutants=(
+            Mutant(
+                "opposite-signs",
+                "every prediction reversed (R2PVI better than PEVI at q = 0, worse at q = 1; lam = 0.6 flatter), "
+                "on R2PVI-TV and R2PVI-KL with the code's options",
+                transform=_flip_sign,
+                preset=Preset(_mutant_cells("code", ("r2pvi-tv", "r2pvi-kl")), n_seeds=8),
+            ),
+        ),
     )
 )
