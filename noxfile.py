@@ -1,6 +1,7 @@
-"""Developer sessions: ``nox -s tests lint typecheck docs bench verify``.
+"""Developer sessions: ``nox -s tests lint typecheck docs bench verify tests_gpu``.
 
-``tests`` runs exactly what CI runs; ``bench`` and ``verify`` are long runs that CI never starts.
+``tests`` runs exactly what CI runs; ``bench`` and ``verify`` are long runs that CI never starts; ``tests_gpu`` runs
+the neural tests on a CUDA machine.
 """
 
 from __future__ import annotations
@@ -19,6 +20,21 @@ def tests(session: nox.Session) -> None:
     session.install(TORCH_CPU)
     session.install("-e", ".[test,neural,dask]")
     session.run("python", "-m", "pytest", "-q", *session.posargs)
+
+
+@nox.session(venv_backend="none")
+def tests_gpu(session: nox.Session) -> None:
+    """The neural tests on CUDA (``RLTHEORY_TEST_DEVICE=cuda``), the checkpoint-resume tests included (in process
+    and after SIGKILL). Runs in the current environment, which needs the package (``pip install -e '.[test,neural]'``)
+    and a CUDA build of torch matching the machine's driver (``TORCH_CPU`` above is the CPU build, so this session
+    installs nothing); it fails, rather than skips, where CUDA is not available. CI never starts it."""
+    session.run(
+        "python", "-c", "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'tests_gpu needs CUDA')"
+    )
+    env = {"RLTHEORY_TEST_DEVICE": "cuda", "CUBLAS_WORKSPACE_CONFIG": ":4096:8"}  # deterministic cuBLAS
+    session.run("python", "-m", "pytest", "-q", "tests/neural", *session.posargs, env=env)
+    # the resume tests once more, verbosely, so the log shows that they ran on the GPU
+    session.run("python", "-m", "pytest", "-v", "tests/neural/test_neural_training.py", "-k", "resume", env=env)
 
 
 @nox.session

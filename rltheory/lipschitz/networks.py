@@ -12,8 +12,11 @@ bounds are ``||J_f(x)||_2`` at sampled points (where ``f`` is differentiable: al
 ``||f(x) - f(y)|| / ||x - y||`` over sampled pairs, each a valid lower bound of ``Lip(f)``.
 
 torch is imported inside the functions, so ``import rltheory.lipschitz`` does not need it. Both functions work on
-a float64 copy of the network in eval mode (the caller's network, its mode and its spectral-norm buffers are left
-untouched); a spectral-normalised layer contributes the weight that an eval-mode forward pass uses.
+a float64 copy of the network in eval mode (the caller's network, its mode, its parameters and its buffers, the
+spectral-norm power-iteration vectors included, are left untouched: reading a bound twice gives the same number);
+a spectral-normalised layer contributes the weight that an eval-mode forward pass uses. They work on any device:
+the copy stays on the network's device, sampled inputs are drawn on the CPU (the same points on every device) and
+moved there, and results come back as Python floats and CPU arrays.
 """
 
 from __future__ import annotations
@@ -139,6 +142,8 @@ def _activation_constant(m: Any) -> float:
     import torch.nn as nn
 
     name = type(m).__name__
+    if hasattr(m, "lipschitz_constant"):  # a module that states its own constant (e.g. the output scale of mlp())
+        return float(m.lipschitz_constant)
     if isinstance(m, nn.LeakyReLU):
         return max(1.0, abs(float(m.negative_slope)))
     if isinstance(m, nn.ELU):
@@ -151,8 +156,20 @@ def _activation_constant(m: Any) -> float:
         return ACTIVATION_LIPSCHITZ[name]
     raise TypeError(
         f"unsupported layer {name}: the bounds cover nn.Linear and element-wise activations "
-        f"({', '.join(sorted(ACTIVATION_LIPSCHITZ))}, LeakyReLU, ELU, PReLU)"
+        f"({', '.join(sorted(ACTIVATION_LIPSCHITZ))}, LeakyReLU, ELU, PReLU, or a module with a "
+        "lipschitz_constant attribute)"
     )
+
+
+def _device(module: Any) -> torch.device:
+    """Where ``module``'s first parameter or buffer lives (the CPU for a module without either)."""
+    import torch
+
+    for t in module.parameters():
+        return t.device
+    for t in module.buffers():
+        return t.device
+    return torch.device("cpu")
 
 
 def _prepare(net: Any) -> tuple[Any, list[Any], int]:
@@ -168,8 +185,8 @@ def _prepare(net: Any) -> tuple[Any, list[Any], int]:
     if not linear:
         raise ValueError("net has no nn.Linear layer")
     d_in = int(linear[0].in_features)
-    with torch.no_grad():
-        seq(torch.zeros(1, d_in, dtype=torch.float64))  # refreshes hook-based (old-style) spectral-norm weights
+    with torch.no_grad():  # refreshes hook-based (old-style) spectral-norm weights
+        seq(torch.zeros(1, d_in, dtype=torch.float64, device=_device(seq)))
     return seq, flat, d_in
 
 
@@ -205,7 +222,7 @@ def layer_spectral_norms(net: Any, *, method: str = "svd", n_iter: int = 200, se
         if method == "svd":
             out.append(float(torch.linalg.matrix_norm(W, ord=2)))
         else:
-            v = torch.randn(W.shape[1], dtype=torch.float64, generator=gen)
+            v = torch.randn(W.shape[1], dtype=torch.float64, generator=gen).to(W.device)
             v = v / v.norm()
             sigma = 0.0
             for _ in range(n_iter):
@@ -223,10 +240,13 @@ def lipschitz_upper_bound(net: Any, *, method: str = "svd", n_iter: int = 200, s
     """``prod_l ||W_l||_2 * prod_l c_l``: the spectral-norm product bound on ``Lip(net)`` (Euclidean norms).
 
     Supported layers: ``nn.Linear`` (biases do not matter; spectral-normalised ones included), the activations of
-    :data:`ACTIVATION_LIPSCHITZ`, ``LeakyReLU``, ``ELU``, ``PReLU``, ``Identity``, eval-mode ``Dropout``; nested
-    ``nn.Sequential``. With ``method="svd"`` each norm is computed exactly in float64 and enlarged by
-    ``16 max(m, n)`` float64 ulps, so the product is a rigorous upper bound of the network's Lipschitz constant;
-    ``method="power"`` estimates the same product by power iteration (from below, no guarantee).
+    :data:`ACTIVATION_LIPSCHITZ`, ``LeakyReLU``, ``ELU``, ``PReLU``, ``Identity``, eval-mode ``Dropout``, any module
+    with a ``lipschitz_constant`` attribute (such as the output scale of :func:`rltheory.neural.common.mlp`, counted
+    among the activation constants); nested ``nn.Sequential``. The network is read, never run in training mode: its
+    parameters and buffers (spectral-norm ``u``/``v`` vectors included) do not change, so two reads give the same
+    bound. With ``method="svd"`` each norm is computed exactly in float64 and enlarged by ``16 max(m, n)`` float64
+    ulps, so the product is a rigorous upper bound of the network's Lipschitz constant; ``method="power"``
+    estimates the same product by power iteration (from below, no guarantee).
 
     Args:
         net: an ``nn.Sequential`` MLP, or a sequence of modules applied in order.
@@ -298,12 +318,17 @@ def lipschitz_lower_bound(
     if not (high > low):
         raise ValueError(f"need low < high, got low={low!r}, high={high!r}")
     seq, _, d_in = _prepare(net)
-    gen = torch.Generator().manual_seed(seed)
+    dev = _device(seq)
+    gen = torch.Generator().manual_seed(seed)  # a CPU generator: the same samples on every device
+
+    def rand(*shape: int) -> torch.Tensor:
+        return (low + (high - low) * torch.rand(*shape, dtype=torch.float64, generator=gen)).to(dev)
+
     if inputs is None:
-        X = low + (high - low) * torch.rand(n_points, d_in, dtype=torch.float64, generator=gen)
+        X = rand(n_points, d_in)
     else:
         X = inputs.detach() if isinstance(inputs, torch.Tensor) else torch.as_tensor(np.asarray(inputs))
-        X = X.to(torch.float64)
+        X = X.to(device=dev, dtype=torch.float64)
         if X.ndim != 2 or X.shape[1] != d_in:
             raise ValueError(f"inputs must have shape [N, {d_in}], got {tuple(X.shape)}")
 
@@ -324,13 +349,13 @@ def lipschitz_lower_bound(
         k3 = n_pairs // 3
         k1 = n_pairs - 2 * k3
         scale = float(high - low)
-        xs = [low + (high - low) * torch.rand(k1, d_in, dtype=torch.float64, generator=gen)]
-        ys = [low + (high - low) * torch.rand(k1, d_in, dtype=torch.float64, generator=gen)]
+        xs = [rand(k1, d_in)]
+        ys = [rand(k1, d_in)]
         if k3:
             dirs = torch.randn(k3, d_in, dtype=torch.float64, generator=gen)
-            dirs = dirs / dirs.norm(dim=1, keepdim=True)
-            radii = scale * torch.logspace(-1, -3, k3, dtype=torch.float64)
-            base = X[torch.randint(0, X.shape[0], (k3,), generator=gen)]
+            dirs = (dirs / dirs.norm(dim=1, keepdim=True)).to(dev)
+            radii = (scale * torch.logspace(-1, -3, k3, dtype=torch.float64)).to(dev)
+            base = X[torch.randint(0, X.shape[0], (k3,), generator=gen).to(dev)]
             xs.append(base)
             ys.append(base + radii[:, None] * dirs)
             xs.append(x_best.expand(k3, d_in))
@@ -348,7 +373,7 @@ def lipschitz_lower_bound(
         value=max(grad_norm, ratio),
         gradient_norm=grad_norm,
         difference_ratio=ratio,
-        argmax=x_best.numpy().copy(),
+        argmax=x_best.detach().cpu().numpy().copy(),
         n_points=int(X.shape[0]),
         n_pairs=pairs,
     )

@@ -593,8 +593,10 @@ class DSACT:
             info["mean_std"] = self.mean_std[0]
         return loss, info
 
-    def update(self, batch: Batch) -> dict[str, float]:
-        """One DSAC-T (or DSAC-v1, SAC) update on ``batch``; returns scalar diagnostics."""
+    def update(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """One DSAC-T (or DSAC-v1, SAC) update on ``batch``; returns scalar diagnostics as detached 0-d tensors on
+        the device (``float()`` them when needed: the training loop does so only when it writes a log row, so an
+        update does not wait for the GPU)."""
         c = self.config
         batch = batch.to(self.dtype) if batch.obs.dtype != self.dtype else batch
         alpha = self.alpha
@@ -628,7 +630,7 @@ class DSACT:
         self.n_updates += 1
         info["critic_loss"] = loss_q.detach()
         info["alpha"] = alpha
-        return {k: float(v) for k, v in info.items()}
+        return {k: v.detach() for k, v in info.items()}
 
     # ---- checkpoints
     def state_dict(self) -> dict[str, Any]:

@@ -66,6 +66,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,7 +84,14 @@ from rltheory.neural.common.device import get_device
 from rltheory.neural.common.nets import mlp
 from rltheory.neural.common.replay import Batch, ReplayBuffer
 from rltheory.neural.common.seeding import Generators, init_scope, make_generators
-from rltheory.neural.common.training import MetricsLogger, TrainLog, evaluate, make_gym_env
+from rltheory.neural.common.training import (
+    MetricsLogger,
+    TrainLog,
+    accumulate_metrics,
+    evaluate,
+    make_gym_env,
+    metrics_to_floats,
+)
 from rltheory.neural.dsac_t import TanhGaussianPolicy, alpha_loss, policy_loss, sac_critic_loss
 
 __all__ = [
@@ -494,7 +502,7 @@ def _train_model(
     snaps: list[dict[str, torch.Tensor] | None] = [None] * E
     since, epoch = 0, 0
     n_tr = len(train_idx)
-    losses = []
+    recent: deque[torch.Tensor] = deque(maxlen=10)  # the last minibatch losses, on the device (no sync per step)
 
     def holdout_mse() -> np.ndarray:
         with torch.no_grad():
@@ -513,7 +521,7 @@ def _train_model(
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            losses.append(float(loss.detach()))
+            recent.append(loss.detach())
         epoch += 1
         mse = holdout_mse()
         improved = False
@@ -535,7 +543,7 @@ def _train_model(
     model.elites = [int(i) for i in np.argsort(mse)[: c.n_elites]]
     return {
         "model/epochs": float(epoch),
-        "model/train_loss": float(np.mean(losses[-10:])) if losses else float("nan"),
+        "model/train_loss": float(np.mean(torch.stack(list(recent)).double().tolist())) if recent else float("nan"),
         "model/holdout_mse": float(np.mean(mse[model.elites])),
     }
 
@@ -669,15 +677,16 @@ class MBPOAgent:
         """``V(s) = min_i Q_i(s, pi_det(s))`` (used for the value-aware model error)."""
         return self.q_min(obs, self.policy.mode(obs))
 
-    def update(self, batch: Batch) -> dict[str, float]:
-        """One SAC update (with the variant's penalty); returns diagnostics."""
+    def update(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """One SAC update (with the variant's penalty); returns diagnostics as detached 0-d tensors on the device
+        (no host sync; :func:`train` converts them to floats only when it writes a log row)."""
         c = self.config
         alpha = self.log_alpha.detach().exp()
         with torch.no_grad():
             next_act, next_logp = self.policy.sample(batch.next_obs, self.gens.torch_rng)
             q_next = [t(batch.next_obs, next_act) for t in self.critic_targets]
             y = sac_target(batch.rew, batch.done, c.gamma, alpha, q_next, next_logp)
-        info: dict[str, float] = {}
+        info: dict[str, torch.Tensor] = {}
         # spectral norm: the normalised weights are computed once per pass (one power-iteration step), not once
         # per forward call
         with parametrize.cached():
@@ -692,7 +701,7 @@ class MBPOAgent:
                     )
                     pen = pen + adversarial_penalty(crit, batch.obs, batch.act, delta)
                 loss_q = loss_q + c.adv_weight * pen
-                info["adv_penalty"] = float(pen.detach())
+                info["adv_penalty"] = pen.detach()
             self.critic_opt.zero_grad(set_to_none=True)
             loss_q.backward()
         self.critic_opt.step()
@@ -709,10 +718,10 @@ class MBPOAgent:
         _polyak(self._target_params, self._source_params, c.tau)
         self.n_updates += 1
         info.update(
-            critic_loss=float(loss_q.detach()),
-            policy_loss=float(loss_pi.detach()),
-            alpha=float(alpha),
-            q_mean=float(qs[0].detach().mean()),
+            critic_loss=loss_q.detach(),
+            policy_loss=loss_pi.detach(),
+            alpha=alpha,
+            q_mean=qs[0].detach().mean(),
         )
         return info
 
@@ -948,7 +957,7 @@ def train(
         episodes: list[tuple[int, float]] = []
         lip_curve: list[tuple[int, float, float]] = []
         model_info: dict[str, float] = {}
-        acc: dict[str, float] = {}
+        acc: dict[str, Any] = {}  # running sums: float64 tensors on the device
         acc_n = 0
         n_updates = 0
         obs, _ = env.reset(seed=gens.env_seed)
@@ -1025,12 +1034,11 @@ def train(
                         )
                     info = agent.update(batch)
                     n_updates += 1
-                    for k_, v in info.items():
-                        acc[k_] = acc.get(k_, 0.0) + v
+                    accumulate_metrics(acc, info)  # summed on the device; floats only when logged
                     acc_n += 1
                 times["update"] += time.perf_counter() - t0
             if c.log_every and step % c.log_every == 0 and acc_n:
-                logger.log(step, {f"train/{k_}": v / acc_n for k_, v in acc.items()})
+                logger.log(step, {f"train/{k_}": v / acc_n for k_, v in metrics_to_floats(acc).items()})
                 acc, acc_n = {}, 0
             if step >= next_eval or step >= c.total_steps:
                 while next_eval <= step:

@@ -80,14 +80,33 @@ def test_spectral_normalised_network_and_caller_state_untouched():
         if isinstance(m, torch.nn.Linear):
             torch.nn.utils.parametrizations.spectral_norm(m, n_power_iterations=30)
     net.train()
-    u_before = [b.clone() for name, b in net.named_buffers() if name.endswith("_u")]
+    before = {k: v.clone() for k, v in net.state_dict().items()}  # parameters and the power-iteration u, v
+    assert any(k.endswith("_u") for k in before) and any(k.endswith("_v") for k in before)
     up = lipschitz_upper_bound(net)
     low = lipschitz_lower_bound(net, n_points=64, n_pairs=64)
-    u_after = [b for name, b in net.named_buffers() if name.endswith("_u")]
-    assert all(torch.equal(a, b) for a, b in zip(u_before, u_after, strict=True))
+    after = net.state_dict()
+    assert after.keys() == before.keys() and all(torch.equal(before[k], after[k]) for k in before)
     assert net.training
+    assert lipschitz_upper_bound(net) == up  # reading twice gives the same bound
+    assert lipschitz_lower_bound(net, n_points=64, n_pairs=64).value == low.value
     assert low.value <= up.value
     assert up.value <= 1.0 + 1e-3  # each normalised layer has norm ~1 (power-iteration estimate of sigma)
+
+
+def test_module_stating_its_lipschitz_constant():
+    class Scale(torch.nn.Module):
+        lipschitz_constant = 2.5
+
+        def forward(self, x):
+            return 2.5 * x
+
+    lin = torch.nn.Linear(2, 2)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[3.0, 0.0], [0.0, 1.0]]))
+    up = lipschitz_upper_bound([lin, Scale()])
+    assert up.activation_constants == (2.5,)
+    assert up.value == pytest.approx(7.5, rel=1e-12)
+    assert lipschitz_lower_bound([lin, Scale()], n_points=16, n_pairs=30).value == pytest.approx(7.5, rel=1e-9)
 
 
 def test_power_iteration_approaches_svd():

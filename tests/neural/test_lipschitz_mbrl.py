@@ -1,4 +1,5 @@
-"""MBPO with an ensemble, a single model and Lipschitz-regularised Q networks (rltheory.neural.lipschitz_mbrl)."""
+"""MBPO with an ensemble, a single model and Lipschitz-regularised Q networks (rltheory.neural.lipschitz_mbrl), on
+the ``device`` fixture's device (conftest.py)."""
 
 from __future__ import annotations
 
@@ -30,9 +31,10 @@ from rltheory.neural.lipschitz_mbrl import (  # noqa: E402
 )
 
 
-def _smoke(variant: str, **kw):
+def _smoke(variant: str, device, **kw):
     return Config.tiny(
         variant=variant,
+        device=str(device),
         total_steps=260,
         warmup_steps=100,
         updates_per_iteration=1,
@@ -52,91 +54,99 @@ def _smoke(variant: str, **kw):
 
 
 # ------------------------------------------------------------------------------------------------------ losses
-def test_gaussian_nll_fixed_batch():
-    mean = torch.zeros(2, 3, 1)
-    logvar = torch.zeros(2, 3, 1)
-    target = torch.ones(3, 1)
+def test_gaussian_nll_fixed_batch(device):
+    kw = {"device": device}
+    mean = torch.zeros(2, 3, 1, **kw)
+    logvar = torch.zeros(2, 3, 1, **kw)
+    target = torch.ones(3, 1, **kw)
     # per member: mean((0 - 1)^2 * e^0 + 0) = 1; two members
     assert float(gaussian_nll_loss(mean, logvar, target)) == pytest.approx(2.0)
-    lv = torch.full((2, 3, 1), math.log(4.0))
+    lv = torch.full((2, 3, 1), math.log(4.0), **kw)
     expected = 2 * (0.25 + math.log(4.0))
     assert float(gaussian_nll_loss(mean, lv, target)) == pytest.approx(expected)
-    mx, mn = torch.tensor([0.5]), torch.tensor([-10.0])
+    mx, mn = torch.tensor([0.5], **kw), torch.tensor([-10.0], **kw)
     assert float(gaussian_nll_loss(mean, logvar, target, mx, mn)) == pytest.approx(2.0 + 0.01 * 10.5)
     # minimised in logvar at the squared error: d/dv [e^2 e^-v + v] = 0 at v = log e^2
-    v = torch.tensor([[[0.3]]], requires_grad=True)
-    gaussian_nll_loss(torch.zeros(1, 1, 1), v, torch.full((1, 1), 2.0)).backward()
+    v = torch.tensor([[[0.3]]], requires_grad=True, **kw)
+    gaussian_nll_loss(torch.zeros(1, 1, 1, **kw), v, torch.full((1, 1), 2.0, **kw)).backward()
     assert v.grad is not None and float(v.grad) < 0  # below log 4: increase
-    v2 = torch.tensor([[[math.log(4.0)]]], requires_grad=True)
-    gaussian_nll_loss(torch.zeros(1, 1, 1), v2, torch.full((1, 1), 2.0)).backward()
+    v2 = torch.tensor([[[math.log(4.0)]]], requires_grad=True, **kw)
+    gaussian_nll_loss(torch.zeros(1, 1, 1, **kw), v2, torch.full((1, 1), 2.0, **kw)).backward()
     assert float(v2.grad) == pytest.approx(0.0, abs=1e-6)
 
 
-def test_soft_clamp_logvar_bounds():
-    x = torch.linspace(-50, 50, 101)
-    y = soft_clamp_logvar(x, torch.tensor(0.5), torch.tensor(-10.0))
+def test_soft_clamp_logvar_bounds(device):
+    def t(x):
+        return torch.tensor(x, device=device)
+
+    x = torch.linspace(-50, 50, 101, device=device)
+    y = soft_clamp_logvar(x, t(0.5), t(-10.0))
     assert float(y.max()) <= 0.5 + 1e-4 and float(y.min()) >= -10.0 - 1e-6  # soft: within softplus slack
-    assert float(soft_clamp_logvar(torch.tensor(-3.0), torch.tensor(0.5), torch.tensor(-10.0))) == pytest.approx(
-        -3.0, abs=0.05
-    )
+    assert float(soft_clamp_logvar(t(-3.0), t(0.5), t(-10.0))) == pytest.approx(-3.0, abs=0.05)
 
 
-def test_sac_target_fixed_batch():
-    rew = torch.tensor([1.0, 2.0])
-    done = torch.tensor([0.0, 1.0])
-    y = sac_target(rew, done, 0.5, 0.1, [torch.tensor([3.0, 5.0]), torch.tensor([4.0, 1.0])], torch.tensor([-2.0, 7.0]))
+def test_sac_target_fixed_batch(device):
+    def t(*x):
+        return torch.tensor(x, device=device)
+
+    y = sac_target(t(1.0, 2.0), t(0.0, 1.0), 0.5, 0.1, [t(3.0, 5.0), t(4.0, 1.0)], t(-2.0, 7.0))
     assert y.tolist() == pytest.approx([1.0 + 0.5 * (3.0 + 0.2), 2.0])
 
 
-def test_value_aware_error_fixed():
+def test_value_aware_error_fixed(device):
     vm = np.array([[1.0, 3.0], [0.0, 0.0]])
     vr = np.array([1.0, -1.0])
     assert value_aware_error(vm, vr) == pytest.approx((1.0 + 1.0) / 2)
+    assert value_aware_error(torch.tensor(vm, device=device), torch.tensor(vr, device=device)) == pytest.approx(1.0)
     assert value_aware_error(np.array([2.0, 2.0]), np.array([2.0, 2.0])) == 0.0
 
 
-def test_adversarial_penalty_zero_for_constant_network():
-    q = QNetwork(3, 1, (8,), "relu")
+def _randn(device, *shape, seed=0):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed)).to(device)
+
+
+def test_adversarial_penalty_zero_for_constant_network(device):
+    q = QNetwork(3, 1, (8,), "relu").to(device)
     with torch.no_grad():
         for p in q.parameters():
             p.zero_()
         q.net[-1].bias.fill_(4.2)
-    obs, act = torch.randn(16, 3), torch.randn(16, 1)
-    gen = torch.Generator().manual_seed(0)
+    obs, act = _randn(device, 16, 3), _randn(device, 16, 1, seed=1)
+    gen = torch.Generator(device=device).manual_seed(0)
     delta = adversarial_perturbation(q, obs, act, 0.3, 3, gen)
     assert delta.abs().max() <= 0.3 + 1e-7
     assert float(adversarial_penalty(q, obs, act, delta).detach()) == 0.0
 
 
-def test_adversarial_perturbation_finds_the_worst_case_of_a_linear_q():
-    w = torch.tensor([1.0, -2.0, 0.5])
+def test_adversarial_perturbation_finds_the_worst_case_of_a_linear_q(device):
+    w = torch.tensor([1.0, -2.0, 0.5], device=device)
 
     def q(obs, act):
         return obs @ w + act[:, 0]
 
-    obs, act = torch.randn(32, 3), torch.randn(32, 1)
-    r = torch.tensor([0.1, 0.2, 0.3])
-    delta = adversarial_perturbation(q, obs, act, r, 1, torch.Generator().manual_seed(1))
+    obs, act = _randn(device, 32, 3), _randn(device, 32, 1, seed=1)
+    r = torch.tensor([0.1, 0.2, 0.3], device=device)
+    delta = adversarial_perturbation(q, obs, act, r, 1, torch.Generator(device=device).manual_seed(1))
     worst = float((r * w.abs()).sum()) ** 2  # max over the box of (w . delta)^2
     assert float(adversarial_penalty(q, obs, act, delta)) == pytest.approx(worst, rel=1e-5)
-    rand = adversarial_perturbation(q, obs, act, r, 0, torch.Generator().manual_seed(1))
+    rand = adversarial_perturbation(q, obs, act, r, 0, torch.Generator(device=device).manual_seed(1))
     assert float(adversarial_penalty(q, obs, act, rand)) < worst
 
 
-def test_adversarial_penalty_gradient_reaches_the_critic():
-    q = QNetwork(3, 1, (8,), "relu")
-    obs, act = torch.randn(16, 3), torch.randn(16, 1)
-    delta = adversarial_perturbation(q, obs, act, 0.5, 1, torch.Generator().manual_seed(0))
+def test_adversarial_penalty_gradient_reaches_the_critic(device):
+    q = QNetwork(3, 1, (8,), "relu").to(device)
+    obs, act = _randn(device, 16, 3), _randn(device, 16, 1, seed=1)
+    delta = adversarial_perturbation(q, obs, act, 0.5, 1, torch.Generator(device=device).manual_seed(0))
     adversarial_penalty(q, obs, act, delta).backward()
     assert any(p.grad is not None and float(p.grad.abs().sum()) > 0 for p in q.parameters())
 
 
 # ------------------------------------------------------------------------------------------------------ networks
-def test_spectral_q_upper_bound_within_target():
+def test_spectral_q_upper_bound_within_target(device):
     torch.manual_seed(0)
     target = 7.5
-    q = QNetwork(3, 1, (32, 32), "relu", lipschitz=target)
-    x = torch.randn(64, 4)
+    q = QNetwork(3, 1, (32, 32), "relu", lipschitz=target).to(device)
+    x = _randn(device, 64, 4)
     q.train()
     with torch.no_grad():
         for _ in range(100):  # power iteration converges (one step per training-mode forward)
@@ -146,34 +156,42 @@ def test_spectral_q_upper_bound_within_target():
     assert ub.value >= target * 0.999  # every normalised layer has norm ~1
     lb = lipschitz_lower_bound(q.net, x, n_pairs=64, low=-3, high=3)
     assert lb.value <= ub.value
-    q_free = QNetwork(3, 1, (32, 32), "relu")
+    q_free = QNetwork(3, 1, (32, 32), "relu").to(device)
     assert lipschitz_lower_bound(q_free.net, x, n_pairs=64).value <= lipschitz_upper_bound(q_free.net).value
     # the scale layer is frozen: the optimiser cannot raise the Lipschitz budget
     assert not q.net[-1].weight.requires_grad
 
 
-def test_gaussian_ensemble_shapes_and_elite_sampling():
-    m = GaussianEnsemble(4, 3, 1, (8,), "silu")
-    mean, logvar = m(torch.randn(5, 4))
+def test_gaussian_ensemble_shapes_and_elite_sampling(device):
+    m = GaussianEnsemble(4, 3, 1, (8,), "silu").to(device)
+    mean, logvar = m(_randn(device, 5, 4))
     assert mean.shape == (4, 5, 4) and logvar.shape == (4, 5, 4)
     m.elites = [2]
-    obs, act = torch.randn(6, 3), torch.randn(6, 1)
-    r, nxt = m.sample(obs, act, torch.Generator().manual_seed(0))
+    obs, act = _randn(device, 6, 3), _randn(device, 6, 1, seed=1)
+    r, nxt = m.sample(obs, act, torch.Generator(device=device).manual_seed(0))
     assert r.shape == (6,) and nxt.shape == (6, 3)
     # members differ, so with one elite every row comes from member 2
-    g = torch.Generator().manual_seed(0)
-    torch.randint(0, 1, (6,), generator=g)  # the draw of the elite indices, so that the noise is the same
-    r2, _ = m.sample(obs, act, g, members=torch.full((6,), 2))
+    g = torch.Generator(device=device).manual_seed(0)
+    torch.randint(0, 1, (6,), generator=g, device=device)  # the draw of the elite indices, so the noise is the same
+    r2, _ = m.sample(obs, act, g, members=torch.full((6,), 2, device=device))
     assert torch.allclose(r, r2)
 
 
-def test_agent_update_runs_for_every_variant():
-    b = Batch(torch.randn(32, 3), torch.rand(32, 1) * 4 - 2, torch.randn(32), torch.randn(32, 3), torch.zeros(32))
+def test_agent_update_runs_for_every_variant(device):
+    g = torch.Generator().manual_seed(0)
+    b = Batch(
+        torch.randn(32, 3, generator=g),
+        torch.rand(32, 1, generator=g) * 4 - 2,
+        torch.randn(32, generator=g),
+        torch.randn(32, 3, generator=g),
+        torch.zeros(32),
+    ).to(device=device)
     for v in VARIANTS:
-        agent = MBPOAgent(
-            3, 1, np.array([-2.0]), np.array([2.0]), Config.tiny(variant=v, hidden=(16, 16)), make_generators(0)
-        )
+        cfg = Config.tiny(variant=v, hidden=(16, 16), device=str(device))
+        agent = MBPOAgent(3, 1, np.array([-2.0]), np.array([2.0]), cfg, make_generators(0, device), device)
         info = agent.update(b)
+        # 0-d tensors left on the device: no host sync per update
+        assert all(isinstance(x, torch.Tensor) and x.ndim == 0 and x.device.type == device.type for x in info.values())
         assert math.isfinite(info["critic_loss"]) and math.isfinite(info["policy_loss"])
         assert ("adv_penalty" in info) == (v == "adversarial")
 
@@ -196,8 +214,8 @@ def test_config_presets_and_validation():
 
 # ---------------------------------------------------------------------------------------------------- training
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_smoke_train(variant):
-    res = train(_smoke(variant))
+def test_smoke_train(variant, device):
+    res = train(_smoke(variant, device))
     s = res.summary()
     assert s["variant"] == variant and len(s["eval_return_mean"]) == 1
     assert res.log.n_updates == 161  # one iteration per step from step 100 to 260
@@ -211,8 +229,8 @@ def test_smoke_train(variant):
     assert "final return" in report_table({variant: res})
 
 
-def test_smoke_train_is_deterministic():
-    a, b = train(_smoke("single", seed=3)), train(_smoke("single", seed=3))
+def test_smoke_train_is_deterministic(device):
+    a, b = train(_smoke("single", device, seed=3)), train(_smoke("single", device, seed=3))
     assert a.final_return == b.final_return and a.value_aware_error == b.value_aware_error
 
 

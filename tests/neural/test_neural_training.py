@@ -1,4 +1,5 @@
-"""The shared training loop: determinism, checkpoint/resume (also after SIGKILL), logs; and the DSAC-T smoke runs."""
+"""The shared training loop: determinism, checkpoint/resume (also after SIGKILL), safe checkpoint loading, logs,
+metrics kept on the device; and the DSAC-T smoke runs. The device comes from the ``device`` fixture (conftest.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from numpy.testing import assert_array_equal
 from rltheory.neural import dsac_t
 
 
-def _tiny(**kw):
+def _tiny(device, **kw):
     base = dict(
         total_steps=600,
         warmup_steps=200,
@@ -29,7 +30,7 @@ def _tiny(**kw):
         eval_every=200,
         eval_episodes=1,
         log_every=100,
-        device="cpu",
+        device=str(device),
         env_kwargs={"max_episode_steps": 50},
     )
     base.update(kw)
@@ -44,27 +45,27 @@ def _params(result):
 
 
 @pytest.mark.parametrize("algorithm", dsac_t.ALGORITHMS)
-def test_smoke_all_algorithms(algorithm):
-    res = dsac_t.train(_tiny(algorithm=algorithm, total_steps=300, eval_every=0), progress=False)
+def test_smoke_all_algorithms(algorithm, device):
+    res = dsac_t.train(_tiny(device, algorithm=algorithm, total_steps=300, eval_every=0), progress=False)
     assert res.log.n_updates == 101  # updates from step 200 (after 200 warm-up transitions) to 300
     assert res.log.eval_returns.shape == (1, 1) and np.isfinite(res.log.eval_returns).all()
     assert torch.isfinite(_params(res)).all()
 
 
-def test_same_seed_same_run_other_seed_other_run():
-    a = dsac_t.train(_tiny(total_steps=300), progress=False)
-    b = dsac_t.train(_tiny(total_steps=300), progress=False)
-    c = dsac_t.train(_tiny(total_steps=300, seed=1), progress=False)
+def test_same_seed_same_run_other_seed_other_run(device):
+    a = dsac_t.train(_tiny(device, total_steps=300), progress=False)
+    b = dsac_t.train(_tiny(device, total_steps=300), progress=False)
+    c = dsac_t.train(_tiny(device, total_steps=300, seed=1), progress=False)
     assert torch.equal(_params(a), _params(b))
     assert_array_equal(a.log.eval_returns, b.log.eval_returns)
     assert not torch.equal(_params(a), _params(c))
 
 
-def test_delayed_policy_update_and_loss_form_switch():
-    cfg = _tiny(loss_form="code-2025")
+def test_delayed_policy_update_and_loss_form_switch(device):
+    cfg = _tiny(device, loss_form="code-2025")
     from rltheory.neural.common import Batch, make_generators
 
-    agent = dsac_t.DSACT(3, 1, np.array([-2.0]), np.array([2.0]), cfg, make_generators(0))
+    agent = dsac_t.DSACT(3, 1, np.array([-2.0]), np.array([2.0]), cfg, make_generators(0, device), device)
     g = torch.Generator().manual_seed(0)
     batch = Batch(
         torch.randn(32, 3, generator=g),
@@ -72,17 +73,20 @@ def test_delayed_policy_update_and_loss_form_switch():
         -torch.rand(32, generator=g),
         torch.randn(32, 3, generator=g),
         torch.zeros(32),
-    )
+    ).to(device=device)
     p0 = [p.clone() for p in agent.policy.parameters()]
-    agent.update(batch)  # update 0: delayed step happens
+    info = agent.update(batch)  # update 0: delayed step happens
+    # diagnostics stay 0-d tensors on the device (no host sync per update)
+    assert all(isinstance(v, torch.Tensor) and v.ndim == 0 and v.device.type == device.type for v in info.values())
+    assert {"critic_loss", "policy_loss", "alpha", "q_mean"} <= set(info)
     p1 = [p.clone() for p in agent.policy.parameters()]
     assert any(not torch.equal(a, b) for a, b in zip(p0, p1, strict=True))
     agent.update(batch)  # update 1: the policy does not move
     assert all(torch.equal(a, b) for a, b in zip(p1, agent.policy.parameters(), strict=True))
 
 
-def test_resume_in_process_is_identical(tmp_path):
-    cfg = _tiny(checkpoint_every=300)
+def test_resume_in_process_is_identical(tmp_path, device):
+    cfg = _tiny(device, checkpoint_every=300)
     full = dsac_t.train(cfg, run_dir=tmp_path / "full", progress=False)
     run_dir = tmp_path / "interrupted"
     stops = []
@@ -97,6 +101,7 @@ def test_resume_in_process_is_identical(tmp_path):
     with pytest.raises(Stop):
         dsac_t.train(cfg, run_dir=run_dir, progress=False, on_checkpoint=stop)
     assert stops == [300]
+    torch.load(run_dir / "checkpoint.pt", weights_only=True)  # tensors and plain data only
     resumed = dsac_t.train(cfg, run_dir=run_dir, progress=False)
     assert resumed.log.resumed_from == 300
     assert torch.equal(_params(full), _params(resumed))
@@ -105,10 +110,15 @@ def test_resume_in_process_is_identical(tmp_path):
     rows = list(csv.DictReader((run_dir / "metrics.csv").open()))
     evals = [float(r["value"]) for r in rows if r["name"] == "eval/return_mean"]
     assert_array_equal(evals, full.log.eval_returns.mean(1))  # no duplicated or missing rows after the resume
+    # the update metrics (summed on the device, floats only at log time) are the same rows, bit for bit
+    full_rows = list(csv.DictReader((tmp_path / "full" / "metrics.csv").open()))
+    assert [r for r in rows if r["name"].startswith("train/")] == [
+        r for r in full_rows if r["name"].startswith("train/")
+    ]
 
 
-def test_resume_refuses_a_different_config(tmp_path):
-    cfg = _tiny(checkpoint_every=300, total_steps=400)
+def test_resume_refuses_a_different_config(tmp_path, device):
+    cfg = _tiny(device, checkpoint_every=300, total_steps=400)
 
     def stop(step):
         raise KeyboardInterrupt
@@ -125,30 +135,87 @@ _KILL_SCRIPT = textwrap.dedent(
     from rltheory.neural import dsac_t
     sys.path.insert(0, {tests!r})
     from test_neural_training import _tiny, _params
-    cfg = _tiny(checkpoint_every=300)
+    cfg = _tiny(sys.argv[3], checkpoint_every=300)
     kill = sys.argv[2] == "kill"
     cb = (lambda step: os.kill(os.getpid(), signal.SIGKILL)) if kill else None
     res = dsac_t.train(cfg, run_dir=sys.argv[1], progress=False, on_checkpoint=cb)
-    torch.save({{"params": _params(res), "evals": res.log.eval_returns, "resumed": res.log.resumed_from}},
-               os.path.join(sys.argv[1], "out.pt"))
+    torch.save({{"params": _params(res).cpu(), "evals": torch.from_numpy(res.log.eval_returns),
+                "resumed": res.log.resumed_from}}, os.path.join(sys.argv[1], "out.pt"))
     """
 )
 
 
-def test_sigkill_then_resume_is_identical(tmp_path):
+def test_sigkill_then_resume_is_identical(tmp_path, device):
     script = tmp_path / "run.py"
     script.write_text(_KILL_SCRIPT.format(tests=str(Path(__file__).parent)))
     killed = tmp_path / "killed"
-    p = subprocess.run([sys.executable, str(script), str(killed), "kill"], capture_output=True, text=True)
+    run = [sys.executable, str(script), str(killed)]
+    p = subprocess.run([*run, "kill", str(device)], capture_output=True, text=True)
     assert p.returncode == -signal.SIGKILL, p.stderr
     assert (killed / "checkpoint.pt").exists() and not (killed / "out.pt").exists()
-    p = subprocess.run([sys.executable, str(script), str(killed), "resume"], capture_output=True, text=True)
+    p = subprocess.run([*run, "resume", str(device)], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
-    a = torch.load(killed / "out.pt", weights_only=False)
-    clean = dsac_t.train(_tiny(checkpoint_every=300), run_dir=tmp_path / "clean", progress=False)  # same threads
+    a = torch.load(killed / "out.pt", weights_only=True)
+    clean = dsac_t.train(_tiny(device, checkpoint_every=300), run_dir=tmp_path / "clean", progress=False)
     assert a["resumed"] == 300
-    assert torch.equal(a["params"], _params(clean))
-    assert_array_equal(a["evals"], clean.log.eval_returns)
+    assert torch.equal(a["params"], _params(clean).cpu())
+    assert_array_equal(a["evals"].numpy(), clean.log.eval_returns)
+
+
+class _Planted:
+    """A pickle payload: unpickling it creates the directory ``marker`` (standing in for arbitrary code)."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.mkdir, (self.marker,))
+
+
+@pytest.mark.parametrize("kind", ["torch.save", "pickle"])
+def test_planted_checkpoint_is_refused_without_running_it(tmp_path, device, kind):
+    import pickle
+
+    cfg = _tiny(device, checkpoint_every=100, total_steps=300)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    marker = tmp_path / "code-ran"
+    payload = {"config": cfg.to_dict(), "agent": _Planted(marker)}
+    ckpt = run_dir / "checkpoint.pt"
+    if kind == "torch.save":
+        torch.save(payload, ckpt)
+    else:
+        ckpt.write_bytes(pickle.dumps(payload, protocol=2))
+    with pytest.raises(ValueError, match="not a checkpoint written by this loop"):
+        dsac_t.train(cfg, run_dir=run_dir, progress=False)
+    assert not marker.exists()
+    # the payload is live: an unsafe load runs it
+    if kind == "torch.save":
+        torch.load(ckpt, weights_only=False)
+    else:
+        pickle.loads(ckpt.read_bytes())  # noqa: S301 - the point of the test
+    assert marker.is_dir()
+
+
+def test_accumulated_metrics_equal_python_float_sums(device):
+    from rltheory.neural.common.training import accumulate_metrics, metrics_to_floats
+
+    g = torch.Generator().manual_seed(0)
+    values = [torch.randn((), generator=g) * 10 ** float(torch.randint(-8, 8, (), generator=g)) for _ in range(200)]
+    values[0] = torch.tensor(-0.0)  # 0.0 + -0.0 is 0.0 for Python floats, and must stay so
+    acc: dict = {}
+    expected: dict = {}
+    for i, v in enumerate(values):
+        metrics = {"a": v.to(device), "b": v.double().to(device) * 3, "c": float(v)}
+        if i % 3 == 0:
+            metrics["sparse"] = v.to(device)
+        accumulate_metrics(acc, metrics)
+        for k, x in metrics.items():
+            expected[k] = expected.get(k, 0.0) + float(x)
+    got = metrics_to_floats(acc)
+    assert list(got) == list(expected)
+    assert all(type(x) is float for x in got.values())
+    assert [repr(x) for x in got.values()] == [repr(x) for x in expected.values()]
 
 
 @pytest.mark.skipif(
@@ -173,17 +240,17 @@ def test_mujoco_env_state_round_trip():
     assert_array_equal(np.array(run(b, 5)), np.array(ref))
 
 
-def test_tensorboard_and_csv_logs(tmp_path):
+def test_tensorboard_and_csv_logs(tmp_path, device):
     pytest.importorskip("tensorboard")
-    dsac_t.train(_tiny(total_steps=300, tensorboard=True), run_dir=tmp_path, progress=False)
+    dsac_t.train(_tiny(device, total_steps=300, tensorboard=True), run_dir=tmp_path, progress=False)
     assert any(f.name.startswith("events.out.tfevents") for f in tmp_path.iterdir())
     names = {r["name"] for r in csv.DictReader((tmp_path / "metrics.csv").open())}
     assert {"eval/return_mean", "train/critic_loss", "train/episode_return", "train/alpha"} <= names
 
 
-def test_checkpointing_needs_a_run_dir():
+def test_checkpointing_needs_a_run_dir(device):
     with pytest.raises(ValueError, match="run_dir"):
-        dsac_t.train(_tiny(checkpoint_every=100), progress=False)
+        dsac_t.train(_tiny(device, checkpoint_every=100), progress=False)
 
 
 def test_config_round_trip_and_validation():
@@ -199,7 +266,8 @@ def test_config_round_trip_and_validation():
         dsac_t.Config.tiny(gamma=1.0)
 
 
-def test_env_kwargs_reach_the_environment():
+def test_env_kwargs_reach_the_environment(device):
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    res = dsac_t.train(_tiny(total_steps=200, warmup_steps=200, env_kwargs={"max_episode_steps": 20}), progress=False)
+    cfg = _tiny(device, total_steps=200, warmup_steps=200, env_kwargs={"max_episode_steps": 20})
+    res = dsac_t.train(cfg, progress=False)
     assert res.log.episode_steps[0] == 20

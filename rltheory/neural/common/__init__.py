@@ -3,7 +3,8 @@
 Device and seeding
     :func:`get_device`, :func:`make_generators`, :class:`Generators`, :func:`init_scope`, :func:`seed_everything`
 Data and networks
-    :class:`ReplayBuffer`, :class:`Batch`, :func:`mlp`, :class:`MLP`, :func:`lipschitz_upper_bound`
+    :class:`ReplayBuffer`, :class:`Batch`, :func:`mlp`, :class:`MLP`, :func:`lipschitz_upper_bound` (the one of
+    :mod:`rltheory.lipschitz`, re-exported)
 Training
     :class:`TrainConfig`, :func:`train_off_policy`, :class:`TrainLog`, :class:`OffPolicyAgent`,
     :class:`MetricsLogger`, :func:`evaluate`, :func:`env_state`, :func:`restore_env_state`

@@ -3,9 +3,11 @@
 :func:`mlp` builds ``Linear -> act -> ... -> Linear``; with ``spectral_norm=True`` every ``Linear`` is
 reparametrised as ``W / sigma_max(W)`` (times ``lipschitz_scale``) by ``torch.nn.utils.parametrizations.
 spectral_norm`` (one power-iteration step per training forward pass; Miyato et al., "Spectral Normalization for
-Generative Adversarial Networks", ICLR 2018, arXiv:1802.05957). :func:`lipschitz_upper_bound` multiplies the
-exact spectral norms (SVD) of the linear layers by the activations' Lipschitz constants: an upper bound on the
-network's Lipschitz constant in the Euclidean norm.
+Generative Adversarial Networks", ICLR 2018, arXiv:1802.05957). :func:`lipschitz_upper_bound` is
+:func:`rltheory.lipschitz.lipschitz_upper_bound` (re-exported): the product of the exact spectral norms (float64
+SVD) of the linear layers and the activations' Lipschitz constants, an upper bound on the network's Lipschitz
+constant in the Euclidean norm, read from an eval-mode copy so that it changes no parameter or buffer (the
+spectral-norm power iteration does not advance); use ``.value`` for the number.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "ACTIVATION_LIPSCHITZ", "MLP", "lipschitz_upper_bound", "mlp"]
+from rltheory.lipschitz.networks import lipschitz_upper_bound
+
+__all__ = ["ACTIVATIONS", "MLP", "lipschitz_upper_bound", "mlp"]
 
 #: Activation names accepted by :func:`mlp`.
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -26,21 +30,18 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "silu": nn.SiLU,
     "identity": nn.Identity,
 }
-#: Lipschitz constant of each activation (GELU's derivative peaks at about 1.1289; SiLU's at about 1.0998).
-ACTIVATION_LIPSCHITZ: dict[type[nn.Module], float] = {
-    nn.ReLU: 1.0,
-    nn.GELU: 1.1290,
-    nn.ELU: 1.0,
-    nn.Tanh: 1.0,
-    nn.SiLU: 1.0999,
-    nn.Identity: 1.0,
-}
 
 
 class _Scale(nn.Module):
+    """``x -> scale * x`` (``scale > 0``); states its Lipschitz constant for :func:`lipschitz_upper_bound`."""
+
     def __init__(self, scale: float) -> None:
         super().__init__()
         self.scale = float(scale)
+
+    @property
+    def lipschitz_constant(self) -> float:
+        return abs(self.scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.scale * x
@@ -92,21 +93,3 @@ def mlp(
     net = MLP(*layers)
     net.in_features, net.out_features = in_features, out_features
     return net
-
-
-def lipschitz_upper_bound(net: nn.Module) -> float:
-    """Product over layers of exact spectral norms (``torch.linalg.matrix_norm(W, 2)``) and activation constants.
-
-    Valid for a feed-forward chain of ``Linear`` layers (plain or spectrally normalised, optionally scaled) and
-    the activations of :data:`ACTIVATIONS`, e.g. the output of :func:`mlp`.
-    """
-    bound = 1.0
-    for mod in net.modules():
-        if isinstance(mod, nn.Linear):
-            with torch.no_grad():
-                bound *= float(torch.linalg.matrix_norm(mod.weight.detach().double(), ord=2))
-        elif isinstance(mod, _Scale):
-            bound *= mod.scale
-        elif type(mod) in ACTIVATION_LIPSCHITZ:
-            bound *= ACTIVATION_LIPSCHITZ[type(mod)]
-    return bound

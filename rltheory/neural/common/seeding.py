@@ -9,6 +9,7 @@ environment side (replay sampling, warm-up actions) and a ``torch.Generator`` on
 from __future__ import annotations
 
 import contextlib
+import copy
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,13 +32,16 @@ class Generators:
     env_seed: int
 
     def state_dict(self) -> dict[str, Any]:
-        """The states of both generators (for a checkpoint)."""
-        return {"np": self.np_rng.bit_generator.state, "torch": self.torch_rng.get_state()}
+        """The states of both generators (for a checkpoint), as plain data: numpy's bit-generator state (a dict of
+        strings and ints for the default PCG64) and torch's state, a CPU ``uint8`` tensor for every device."""
+        return {"np": copy.deepcopy(self.np_rng.bit_generator.state), "torch": self.torch_rng.get_state().cpu()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore :meth:`state_dict`."""
+        """Restore :meth:`state_dict`. The torch state is moved to the CPU first: ``Generator.set_state`` takes a
+        CPU byte tensor also for a CUDA generator (a checkpoint loaded with ``map_location="cuda"`` would have moved
+        it to the GPU)."""
         self.np_rng.bit_generator.state = state["np"]
-        self.torch_rng.set_state(state["torch"])
+        self.torch_rng.set_state(state["torch"].to(device="cpu", dtype=torch.uint8))
 
 
 def make_generators(seed: int | np.random.SeedSequence, device: torch.device | str = "cpu") -> Generators:

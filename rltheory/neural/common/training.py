@@ -16,6 +16,16 @@
   (MuJoCo integration state, or the Python state of classic-control envs, and their noise generators) and the
   loop's counters, so on the CPU a resumed run produces bit-identical results to an uninterrupted one
   (``tests/neural/test_neural_training.py`` kills a run with SIGKILL and checks this).
+
+Checkpoints hold only tensors and plain data (numpy arrays and scalars are stored as dtype, shape and raw bytes),
+so they are read with ``torch.load(..., weights_only=True)``: a file planted at the checkpoint path cannot run code
+when a run resumes (it is refused with a ``ValueError``). The file is loaded onto the CPU and each piece is then
+copied to where it lives (parameters and optimiser state to the device, generator states into their generators),
+so a checkpoint written on one device resumes on another.
+
+The update metrics are kept as tensors on the device and summed there in float64 (the same sums, bit for bit, as
+adding Python floats); they become Python floats only when a log row or a checkpoint is written, so the loop does
+not wait for the device after every update.
 """
 
 from __future__ import annotations
@@ -23,8 +33,9 @@ from __future__ import annotations
 import copy
 import csv
 import os
+import pickle
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -60,8 +71,8 @@ class OffPolicyAgent(Protocol):
         """Actions `[B, act_dim]` in the environment's units for observations `[B, obs_dim]` (no gradient)."""
         ...
 
-    def update(self, batch: Batch) -> dict[str, float]:
-        """One gradient update; scalar diagnostics."""
+    def update(self, batch: Batch) -> Mapping[str, torch.Tensor | float]:
+        """One gradient update; scalar diagnostics (0-d tensors, left on the device, or Python numbers)."""
         ...
 
     def state_dict(self) -> dict[str, Any]:
@@ -110,6 +121,82 @@ class TrainLog:
     def final_return(self) -> float:
         """Mean return of the last evaluation."""
         return float(self.eval_returns[-1].mean()) if len(self.eval_returns) else float("nan")
+
+
+# ------------------------------------------------------------------------------------------------ plain data
+_NUMPY_TAG = "__rltheory_numpy__"
+
+
+def _to_plain(x: Any) -> Any:
+    """``x`` (nested dicts, lists, tuples) with every numpy array or scalar replaced by a tagged dict of its dtype
+    string, shape and raw bytes: data that ``torch.load(..., weights_only=True)`` reads back. Tensors, Python
+    scalars and strings pass through."""
+    if isinstance(x, np.ndarray | np.generic):
+        arr = np.asarray(x)
+        if arr.dtype.hasobject or arr.dtype.fields is not None:
+            raise TypeError(f"cannot store a numpy array of dtype {arr.dtype} in a checkpoint")
+        return {
+            _NUMPY_TAG: "scalar" if isinstance(x, np.generic) else "array",
+            "dtype": arr.dtype.str,
+            "shape": list(arr.shape),
+            "data": np.ascontiguousarray(arr).tobytes(),
+        }
+    if isinstance(x, dict):
+        return {k: _to_plain(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_to_plain(v) for v in x]
+    if isinstance(x, tuple):
+        return tuple(_to_plain(v) for v in x)
+    return x
+
+
+def _from_plain(x: Any) -> Any:
+    """Inverse of :func:`_to_plain` (arrays come back writable, scalars as numpy scalars of their dtype)."""
+    if isinstance(x, dict):
+        if _NUMPY_TAG in x:
+            arr = np.frombuffer(x["data"], dtype=np.dtype(x["dtype"])).reshape(x["shape"]).copy()
+            return arr[()] if x[_NUMPY_TAG] == "scalar" else arr
+        return {k: _from_plain(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_from_plain(v) for v in x]
+    if isinstance(x, tuple):
+        return tuple(_from_plain(v) for v in x)
+    return x
+
+
+def accumulate_metrics(acc: dict[str, Any], metrics: Mapping[str, Any]) -> None:
+    """Add one update's scalar ``metrics`` to the running sums ``acc`` without leaving the device: a tensor is
+    summed as a float64 tensor (exactly the Python-float sum ``acc[k] + float(v)``, with no host sync)."""
+    for k, v in metrics.items():
+        x = v.detach().reshape(()).to(torch.float64) if isinstance(v, torch.Tensor) else float(v)
+        acc[k] = acc.get(k, 0.0) + x
+
+
+def metrics_to_floats(values: Mapping[str, Any]) -> dict[str, float]:
+    """``{k: float(v)}`` for scalar tensors and numbers, with one device sync for all the tensors together."""
+    out: dict[str, float] = {}
+    tensors = {k: v for k, v in values.items() if isinstance(v, torch.Tensor)}
+    if tensors:
+        dev = next(iter(tensors.values())).device
+        stacked = torch.stack([v.detach().reshape(()).to(dev, torch.float64) for v in tensors.values()])
+        out.update(zip(tensors, stacked.tolist(), strict=True))
+    return {k: out[k] if k in out else float(v) for k, v in values.items()}
+
+
+def _load_checkpoint(path: Path) -> dict[str, Any]:
+    """``torch.load`` of a checkpoint onto the CPU with ``weights_only=True``, refusing anything else."""
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        why = next((ln for ln in lines if "GLOBAL" in ln or "nsupported" in ln), lines[0] if lines else repr(exc))
+        raise ValueError(
+            f"{path} is not a checkpoint written by this loop: it holds objects other than tensors and plain data, "
+            f"so it was not loaded (unpickling it could run code): {why} Delete the file or use a new run_dir."
+        ) from exc
+    if not isinstance(ck, dict) or not {"config", "agent", "buffer", "gens", "envs", "obs", "loop"} <= set(ck):
+        raise ValueError(f"{path} is not a checkpoint written by this loop; delete it or use a new run_dir")
+    return ck
 
 
 # --------------------------------------------------------------------------------------------------- env state
@@ -348,29 +435,32 @@ def train_off_policy(
     resumed_from = None
     ckpt_path = None if rdir is None else rdir / CHECKPOINT_NAME
     if ckpt_path is not None and ckpt_path.exists():
-        ck = torch.load(ckpt_path, map_location=device, weights_only=False)
+        # everything is loaded onto the CPU; load_state_dict copies parameters and optimiser state to the device,
+        # and generator states stay CPU byte tensors, which is what Generator.set_state takes for every device
+        ck = _load_checkpoint(ckpt_path)
         if ck["config"] != config.to_dict():
             raise ValueError(f"{ckpt_path} was written by a different config; use a new run_dir or delete it")
         agent.load_state_dict(ck["agent"])
         buffer.load_state_dict(ck["buffer"])
-        gens.load_state_dict(ck["gens"])
-        for sub, st in zip(venv.envs, ck["envs"], strict=True):
+        gens.load_state_dict(_from_plain(ck["gens"]))
+        for sub, st in zip(venv.envs, _from_plain(ck["envs"]), strict=True):
             restore_env_state(sub, st)
-        obs = ck["obs"]
-        loop = ck["loop"]
+        obs = _from_plain(ck["obs"])
+        loop = _from_plain(ck["loop"])
         resumed_from = int(loop["step"])
     logger = MetricsLogger(rdir, tensorboard=config.tensorboard, resume_step=resumed_from)
 
     def save_checkpoint() -> None:
         assert ckpt_path is not None
+        loop["acc"] = metrics_to_floats(loop["acc"])  # plain floats: the same sums, and no tensors in "loop"
         state = {
             "config": config.to_dict(),
             "agent": agent.state_dict(),
             "buffer": buffer.state_dict(),
-            "gens": gens.state_dict(),
-            "envs": [env_state(sub) for sub in venv.envs],
-            "obs": obs,
-            "loop": loop,
+            "gens": _to_plain(gens.state_dict()),
+            "envs": _to_plain([env_state(sub) for sub in venv.envs]),
+            "obs": _to_plain(obs),
+            "loop": _to_plain(loop),
         }
         tmp = ckpt_path.with_suffix(".tmp")
         torch.save(state, tmp)
@@ -417,14 +507,14 @@ def train_off_policy(
                     for _ in range(config.updates_per_iteration):
                         metrics = agent.update(buffer.sample(config.batch_size, gens.np_rng))
                         loop["n_updates"] += 1
-                        for k, v in metrics.items():
-                            loop["acc"][k] = loop["acc"].get(k, 0.0) + float(v)
+                        accumulate_metrics(loop["acc"], metrics)  # no host sync: floats only when logged
                         loop["acc_n"] += 1
                     loop["update_time"] += time.perf_counter() - t0
             if step >= loop["next_log"]:
                 loop["next_log"] += config.log_every
                 if loop["acc_n"]:
-                    logger.log(step, {f"train/{k}": v / loop["acc_n"] for k, v in loop["acc"].items()})
+                    sums = metrics_to_floats(loop["acc"])
+                    logger.log(step, {f"train/{k}": v / loop["acc_n"] for k, v in sums.items()})
                 loop["acc"], loop["acc_n"] = {}, 0
             if step >= loop["next_eval"] or step >= config.total_steps:
                 while loop["next_eval"] <= step:
