@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from rltheory.mdp import TabularMDP
+from rltheory.validation import generator
 
 __all__ = ["LinearMDP", "one_hot_linear_mdp", "one_hot_features", "random_linear_mdp"]
 
@@ -222,7 +223,7 @@ def random_linear_mdp(
     ):
         if not (isinstance(c, (int, float, np.integer, np.floating)) and np.isfinite(c) and c > 0):
             raise ValueError(f"{name} must be a finite number > 0, got {c!r}")
-    gen = np.random.default_rng(rng)
+    gen = generator("rng", rng)
     S, A, H = int(n_states), int(n_actions), int(horizon)
     lead = () if time_homogeneous else (H,)
     phi = gen.dirichlet(np.full(int(d), float(feature_concentration)), size=(S, A))

@@ -51,6 +51,8 @@ import numpy as np
 import scipy.linalg as sla
 from gymnasium import spaces
 
+from rltheory.validation import real_array, real_scalar
+
 __all__ = [
     "LQR",
     "LQREnv",
@@ -63,7 +65,7 @@ __all__ = [
 
 
 def _matrix(x: Any, name: str, shape: tuple[int, int] | None = None) -> np.ndarray:
-    arr = np.array(x, dtype=np.float64, copy=True)
+    arr = np.array(real_array(name, x, finite=False), dtype=np.float64, copy=True)
     if arr.ndim == 0:
         arr = arr.reshape(1, 1)
     if arr.ndim != 2:
@@ -116,9 +118,8 @@ class LQR:
         _check_psd(Q, "Q", strict=False)
         _check_psd(R, "R", strict=True)
         _check_psd(W, "W", strict=False)
-        if not 0.0 < float(self.gamma) < 1.0:
-            raise ValueError(f"gamma must be in (0, 1), got {self.gamma}")
-        for k, v in (("A", A), ("B", B), ("Q", Q), ("R", R), ("W", W), ("gamma", float(self.gamma))):
+        gamma = real_scalar("gamma", self.gamma, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+        for k, v in (("A", A), ("B", B), ("Q", Q), ("R", R), ("W", W), ("gamma", gamma)):
             object.__setattr__(self, k, v)
         lam, V = np.linalg.eigh(W)  # W = F F' also for a singular W
         object.__setattr__(self, "_noise_factor", V * np.sqrt(np.clip(lam, 0.0, None)))
@@ -229,16 +230,26 @@ def evaluate_linear_policy(lqr: LQR, K: Any, *, variance_factor: float = 1.0) ->
         :class:`LinearPolicyEvaluation` with ``P, c, H, h``.
 
     Raises:
-        ValueError: if ``gamma rho(A - BK) >= 1`` (the return variance, or the mean, is infinite).
+        ValueError: naming ``K`` if ``sqrt(gamma) rho(A - BK) >= 1``: the mean return is then infinite (``E x_t' M
+            x_t`` grows like ``rho^(2t)``, so ``sum_t gamma^t E x_t' M x_t`` diverges; the Lyapunov equation
+            ``P = M + gamma L' P L`` has no PSD solution). ``gamma rho < 1`` is not enough: the scalar system
+            ``a = 0.9, b = 0.5, gamma = 0.9`` with ``K = -0.32`` has ``gamma rho = 0.954`` but ``sqrt(gamma) rho =
+            1.006``, and a solver would return the indefinite ``P < 0`` (a positive value ``V(1) = +292`` for a
+            cost-only system).
     """
+    if not isinstance(lqr, LQR):
+        raise TypeError(f"lqr must be an mdps.lqr.LQR, got {type(lqr).__name__}")
     K = lqr.gain(K)
-    if not 0.0 < variance_factor <= 1.0:
-        raise ValueError(f"variance_factor must be in (0, 1], got {variance_factor}")
-    g, kap = lqr.gamma, float(variance_factor)
+    kap = real_scalar("variance_factor", variance_factor, lo=0.0, hi=1.0, lo_open=True)
+    g = lqr.gamma
     L = lqr.A - lqr.B @ K
     rho = float(np.max(np.abs(np.linalg.eigvals(L))))
-    if g * rho >= 1.0:
-        raise ValueError(f"K does not stabilise the discounted system: gamma * rho(A - BK) = {g * rho:.4g} >= 1")
+    # The mean needs sqrt(gamma) rho(L) < 1 (module docstring); it implies gamma rho(L) < 1, which the variance needs.
+    if not np.sqrt(g) * rho < 1.0:
+        raise ValueError(
+            f"K does not stabilise the discounted system: sqrt(gamma) * rho(A - BK) = {np.sqrt(g) * rho:.10g} >= 1 "
+            f"(gamma = {g:g}, rho(A - BK) = {rho:.6g}), so the expected discounted cost of u = -K x is infinite"
+        )
     M = lqr.Q + K.T @ lqr.R @ K
     P = sla.solve_discrete_lyapunov(np.sqrt(g) * L.T, M)
     P = 0.5 * (P + P.T)
@@ -311,12 +322,10 @@ class LQREnv(gym.Env):
         self.lqr = scalar_lqr() if lqr is None else lqr
         if not isinstance(self.lqr, LQR):
             raise TypeError(f"lqr must be an mdps.lqr.LQR, got {type(self.lqr).__name__}")
-        if not (np.isfinite(init_std) and init_std >= 0):
-            raise ValueError(f"init_std must be finite and >= 0, got {init_std}")
-        if not (np.isfinite(action_bound) and action_bound > 0):
-            raise ValueError(f"action_bound must be finite and > 0, got {action_bound}")
+        init_std = real_scalar("init_std", init_std, nonneg=True)
+        action_bound = real_scalar("action_bound", action_bound, positive=True)
         n, m = self.lqr.n_states, self.lqr.n_actions
-        self.init_std = float(init_std)
+        self.init_std = init_std
         self.observation_space = spaces.Box(-np.inf, np.inf, (n,), np.float64)
         self.action_space = spaces.Box(-action_bound, action_bound, (m,), np.float64)
         self.state = np.zeros(n)

@@ -35,6 +35,7 @@ import numpy as np
 
 from rltheory.lipschitz import coordinate_metric, wasserstein_lp
 from rltheory.mdp import TabularMDP
+from rltheory.validation import generator, real_scalar
 
 __all__ = [
     "MetricMDP",
@@ -91,23 +92,13 @@ class MetricMDP:
 
 # ------------------------------------------------------------------------------------------------ validation
 def _int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+    return real_scalar(name, value, integer=True, lo=minimum)
 
 
 def _real(
     name: str, value: Any, lo: float, hi: float = np.inf, *, lo_open: bool = False, hi_open: bool = False
 ) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
-    x = float(value)
-    ok = (x > lo if lo_open else x >= lo) and (x < hi if hi_open else x <= hi) and np.isfinite(x)
-    if not ok:
-        raise ValueError(
-            f"{name} must lie in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}, got {value!r}"
-        )
-    return x
+    return real_scalar(name, value, lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open)
 
 
 def _gamma(gamma: Any) -> float:
@@ -184,7 +175,7 @@ def metric_line(
     g = _gamma(gamma)
     spread = _real("spread", spread, 0.0, lo_open=True)
     step = _real("step", step, 0.0)
-    gen = np.random.default_rng(rng)
+    gen = generator("rng", rng)
     if points is None:
         x = _real("spacing", spacing, 0.0, lo_open=True) * np.arange(S, dtype=np.float64)
     else:
@@ -235,7 +226,7 @@ def metric_grid(
         raise ValueError(f"the grid needs at least 2 cells, got {nr} x {nc}")
     g = _gamma(gamma)
     slip = _real("slip", slip, 0.0, 1.0)
-    gen = np.random.default_rng(rng)
+    gen = generator("rng", rng)
     rows, cols = np.divmod(np.arange(nr * nc), nc)
     coords = np.stack([rows, cols], axis=1).astype(np.float64)
     metric = coordinate_metric(coords, ord=ord)
@@ -278,7 +269,7 @@ def metric_random(
     g = _gamma(gamma)
     reach = _real("reach", reach, 0.0)
     width = _real("width", width, 0.0, lo_open=True)
-    gen = np.random.default_rng(rng)
+    gen = generator("rng", rng)
     coords = gen.uniform(0.0, 1.0, size=(S, k))
     metric = coordinate_metric(coords, ord=ord)
     targets = coords[:, None, :] + reach * gen.uniform(-1.0, 1.0, size=(S, A, k))
@@ -394,7 +385,7 @@ def mixture_model(inst: MetricMDP, eps: Any, *, target: str = "point", rng: RngL
     """
     if target not in ("point", "random"):
         raise ValueError(f"target must be 'point' or 'random', got {target!r}")
-    gen = np.random.default_rng(rng)
+    gen = generator("rng", rng)
     P = inst.mdp.dense_P()
     S, A = inst.mdp.n_states, inst.mdp.n_actions
     e = _eps_array(eps, S, A)
@@ -428,7 +419,7 @@ def mixture_model(inst: MetricMDP, eps: Any, *, target: str = "point", rng: RngL
 def empirical_model(inst: MetricMDP, n_samples: int, *, rng: RngLike = None) -> MetricMDP:
     """The maximum-likelihood model from ``n_samples`` next states drawn from every ``P(s, a)``."""
     n = _int("n_samples", n_samples, 1)
-    gen = np.random.default_rng(rng)
+    gen = generator("rng", rng)
     P = inst.mdp.dense_P()
     counts = np.array([[gen.multinomial(n, row / row.sum()) for row in rows] for rows in P], dtype=np.float64)
     return inst.with_kernel(counts / n, name=f"{inst.name} empirical (n={n})")

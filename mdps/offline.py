@@ -25,6 +25,7 @@ import numpy as np
 
 from rltheory.mdp import TabularMDP
 from rltheory.tabular import backward_induction, occupancy_measure
+from rltheory.validation import generator
 
 __all__ = ["OfflineDataset", "collect_offline_dataset", "concentrability", "mixture_behaviour_policy"]
 
@@ -157,7 +158,7 @@ def collect_offline_dataset(mdp: TabularMDP, behaviour: Any, n_trajectories: int
     if isinstance(n_trajectories, bool) or not isinstance(n_trajectories, (int, np.integer)) or n_trajectories < 0:
         raise ValueError(f"n_trajectories must be an integer >= 0, got {n_trajectories!r}")
     probs = _probabilities(mdp, behaviour, "behaviour")
-    gen = np.random.default_rng(rng)
+    gen = generator("rng", rng)
     H, S, A, N = mdp.horizon, mdp.n_states, mdp.n_actions, int(n_trajectories)
     assert H is not None
     P = np.asarray(mdp.P)

@@ -35,6 +35,7 @@ import numpy as np
 from rltheory.linear.ridge import OfflineData
 from rltheory.mdp import TabularMDP
 from rltheory.robust import DRectangularMDP
+from rltheory.validation import generator, real_scalar
 
 __all__ = [
     "AmericanPutOption",
@@ -56,14 +57,12 @@ SIMULATED_ACTIONS = np.array(list(itertools.product([-1, 1], repeat=4)), dtype=n
 SIMULATED_FAIL_STATE = 3
 
 
-def _rng(rng: Any) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+def _rng(rng: Any, name: str = "rng") -> np.random.Generator:
+    return generator(name, rng)
 
 
 def _count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
+    return real_scalar(name, value, integer=True, positive=True)
 
 
 # ----------------------------------------------------------------------------------------------- random instances

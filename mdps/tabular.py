@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from rltheory.mdp import TabularMDP
+from rltheory.validation import boolean, generator, real_scalar
 
 __all__ = [
     "riverswim",
@@ -44,28 +45,16 @@ RngLike = np.random.Generator | np.random.SeedSequence | int | None
 
 
 # ---------------------------------------------------------------------------------------------- validation
+# (rltheory.validation: one set of checks for the whole package)
 def _check_int(name: str, value: Any, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+    return real_scalar(name, value, integer=True, lo=minimum)
 
 
 def _check_real(name: str, value: Any, *, lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
-    x = float(value)
-    left_ok = x > lo if lo_open else x >= lo
-    right_ok = x < hi if hi_open else x <= hi
-    if not (np.isfinite(x) and left_ok and right_ok):
-        interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-        raise ValueError(f"{name} must lie in {interval}, got {value!r}")
-    return x
+    return real_scalar(name, value, lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open)
 
 
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be a bool, got {value!r}")
-    return bool(value)
+_check_bool = boolean
 
 
 def _resolve_horizon(horizon: Any, gamma: Any, default: int) -> tuple[int | None, float | None]:
@@ -550,7 +539,7 @@ def garnet(
     sparse = _check_bool("sparse", sparse)
     state_rewards = _check_bool("state_rewards", state_rewards)
     horizon, gamma = _resolve_horizon(horizon, gamma, default=10)
-    gen = np.random.default_rng(rng)
+    gen = generator("rng", rng)
 
     n = S * A
     succ = _random_subsets(gen, n, S, b)  # [n, b], sorted
@@ -612,7 +601,7 @@ def random_mdp(
     if time_inhomogeneous and gamma is not None:
         raise ValueError(f"time_inhomogeneous=True needs a finite horizon, not gamma={gamma!r}")
     horizon, gamma = _resolve_horizon(horizon, gamma, default=10)
-    gen = np.random.default_rng(rng)
+    gen = generator("rng", rng)
 
     lead = (horizon,) if time_inhomogeneous else ()
     P = gen.dirichlet(np.full(S, alpha), size=(*lead, S, A))

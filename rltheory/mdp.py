@@ -20,28 +20,16 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from rltheory import validation as val
+
 __all__ = ["TabularMDP", "ROW_SUM_ATOL"]
 
 #: Tolerance on ``|sum_s' P[s, a, s'] - 1|`` accepted at construction.
 ROW_SUM_ATOL = 1e-10
 
 
-def _first_index(mask: np.ndarray) -> tuple[int, ...]:
-    return tuple(int(i) for i in np.argwhere(mask)[0])
-
-
-def _check_finite(name: str, x: np.ndarray) -> None:
-    bad = ~np.isfinite(x)
-    if bad.any():
-        idx = _first_index(bad)
-        raise ValueError(f"{name} must be finite; {name}{list(idx)} = {x[idx]}")
-
-
 def _as_float_array(name: str, x: Any, copy: bool = True) -> np.ndarray:
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}") from exc
+    arr = val.real_array(name, x, finite=False)
     # Freeze a private copy: the caller's array stays writeable and later changes to it cannot reach the MDP.
     # An array that is already read-only (e.g. taken from another TabularMDP) is shared, not copied.
     if not arr.flags.c_contiguous or (copy and arr is x and arr.flags.writeable):
@@ -50,45 +38,34 @@ def _as_float_array(name: str, x: Any, copy: bool = True) -> np.ndarray:
 
 
 def _check_stochastic(name: str, P: np.ndarray) -> None:
-    """Check finiteness, non-negativity and row sums of a dense kernel whose last axis is the next state.
-
-    Two reads of P and no temporaries of P's size on the happy path (``min`` propagates NaN, and an infinite entry
-    makes its row sum non-finite); the offending index is searched for only when a check fails.
-    """
-    if P.size == 0:
-        return
-    lo = P.min()
-    sums = P.sum(axis=-1)
-    if not np.isfinite(lo) or not np.isfinite(sums).all():
-        _check_finite(name, P)
-    if lo < 0:
-        idx = _first_index(P < 0)
-        raise ValueError(f"{name} must be non-negative; {name}{list(idx)} = {P[idx]!r}")
-    off = np.abs(sums - 1.0) > ROW_SUM_ATOL
-    if off.any():
-        idx = _first_index(off)
-        raise ValueError(
-            f"rows of {name} must sum to 1 (within {ROW_SUM_ATOL:g}); "
-            f"{name}{list(idx)}.sum() = {sums[idx]!r}"
-        )
+    """Finiteness, non-negativity and row sums of a dense kernel whose last axis is the next state
+    (:func:`rltheory.validation.simplex`: two reads of P, no temporaries of its size on the happy path)."""
+    val.simplex(name, P, atol=ROW_SUM_ATOL)
 
 
 def _check_sparse_stochastic(name: str, P: sp.csr_array, S: int, A: int) -> None:
     data = P.data
-    _check_finite(name, data)
+    if not np.isfinite(data).all():
+        k = int(np.argmax(~np.isfinite(data)))
+        row = int(np.searchsorted(P.indptr, k, side="right") - 1)
+        raise val.ValidationError(
+            f"{name} must be finite; {name}[s={row // A}, a={row % A}, s'={int(P.indices[k])}] = {data[k]!r}", name
+        )
     if (data < 0).any():
         k = int(np.argmax(data < 0))
         row = int(np.searchsorted(P.indptr, k, side="right") - 1)
-        raise ValueError(
-            f"{name} must be non-negative; {name}[s={row // A}, a={row % A}, s'={int(P.indices[k])}] = {data[k]!r}"
+        raise val.ValidationError(
+            f"{name} must be non-negative; {name}[s={row // A}, a={row % A}, s'={int(P.indices[k])}] = {data[k]!r}",
+            name,
         )
     sums = np.asarray(P.sum(axis=1)).ravel()
     off = np.abs(sums - 1.0) > ROW_SUM_ATOL
     if off.any():
         row = int(np.argmax(off))
-        raise ValueError(
+        raise val.ValidationError(
             f"rows of {name} must sum to 1 (within {ROW_SUM_ATOL:g}); row {row} "
-            f"(s={row // A}, a={row % A}) sums to {sums[row]!r}"
+            f"(s={row // A}, a={row % A}) sums to {sums[row]!r}",
+            name,
         )
 
 
@@ -122,7 +99,9 @@ class TabularMDP:
         ValueError: naming the argument and the first offending index, for a wrong shape, a non-finite
             entry, a negative probability, a row of P not summing to 1 within ``1e-10``, or a bad
             ``horizon``/``gamma``/``initial``.
-        TypeError: for an argument that is not numeric.
+        TypeError: for an argument of the wrong type: a non-numeric or complex P, R or ``initial`` (dense or
+            sparse), a ``gamma`` or ``horizon`` that is a string, a bool or complex, a ``batched``/``copy`` that is
+            not a bool (:class:`rltheory.validation.ArgumentTypeError`, which is also a ``ValueError``).
     """
 
     P: np.ndarray | sp.csr_array
@@ -151,17 +130,11 @@ class TabularMDP:
                 f"exactly one of horizon and gamma must be given (got horizon={horizon!r}, gamma={gamma!r})"
             )
         if horizon is not None:
-            if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-                raise ValueError(f"horizon must be an integer >= 1, got {horizon!r}")
-            horizon = int(horizon)
+            horizon = val.real_scalar("horizon", horizon, integer=True, lo=1)
         if gamma is not None:
-            try:
-                gamma = float(gamma)
-            except (TypeError, ValueError) as exc:
-                raise TypeError(f"gamma must be a number, got {gamma!r}") from exc
-            if not (0.0 <= gamma < 1.0):
-                raise ValueError(f"gamma must lie in [0, 1), got {gamma!r}")
-        batched = bool(batched)
+            gamma = val.real_scalar("gamma", gamma, lo=0.0, hi=1.0, hi_open=True)
+        batched = val.boolean("batched", batched)
+        copy = val.boolean("copy", copy)
         lead = 1 if batched else 0
 
         # ---- R first: it fixes S and A when P is sparse.
@@ -169,7 +142,7 @@ class TabularMDP:
         if R_arr.ndim not in (2 + lead, 3 + lead):
             want = "[B, S, A] or [B, H, S, A]" if batched else "[S, A] or [H, S, A]"
             raise ValueError(f"R must have shape {want}, got shape {R_arr.shape}")
-        _check_finite("R", R_arr)
+        val.check_finite("R", R_arr)
         S, A = R_arr.shape[-2], R_arr.shape[-1]
         if S < 1 or A < 1:
             raise ValueError(f"R must have at least one state and one action, got shape {R_arr.shape}")
@@ -177,7 +150,7 @@ class TabularMDP:
 
         # ---- P
         if sp.issparse(P):
-            csr = sp.csr_array(P, dtype=np.float64, copy=True)
+            csr = val.real_array("P", P, sparse=True, finite=False)
             if csr.shape != (S * A, S):
                 raise ValueError(
                     f"sparse P must have shape [S*A, S] = [{S * A}, {S}] (S={S}, A={A} from R), got {csr.shape}"

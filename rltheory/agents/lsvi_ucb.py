@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from rltheory.agents.protocol import EpisodicLearner
+from rltheory.validation import choice, real_array, real_scalar
 
 __all__ = ["LSVIUCB", "jin_beta", "jin_iota"]
 
@@ -46,10 +47,8 @@ __all__ = ["LSVIUCB", "jin_beta", "jin_iota"]
 def jin_iota(*, d: int, horizon: int, n_episodes: int, p: float) -> float:
     """``iota = log(2 d T / p)`` with ``T = K H`` (Jin et al. 2020, Theorem 3.1)."""
     for name, v in (("d", d), ("horizon", horizon), ("n_episodes", n_episodes)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-    if not (isinstance(p, (int, float, np.floating)) and 0 < p < 1):
-        raise ValueError(f"p must lie in (0, 1), got {p!r}")
+        real_scalar(name, v, integer=True, positive=True)
+    p = real_scalar("p", p, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     return math.log(2.0 * d * n_episodes * horizon / p)
 
 
@@ -66,9 +65,8 @@ def jin_beta(c: float, *, d: int, horizon: int, n_episodes: int, p: float) -> fl
         n_episodes: ``K``.
         p: failure probability in ``(0, 1)`` (the regret bound holds with probability at least ``1 - p``).
     """
-    if not (isinstance(c, (int, float, np.integer, np.floating)) and math.isfinite(c) and c >= 0):
-        raise ValueError(f"c must be a finite number >= 0, got {c!r}")
-    return float(c) * d * horizon * math.sqrt(jin_iota(d=d, horizon=horizon, n_episodes=n_episodes, p=p))
+    c = real_scalar("c", c, nonneg=True)
+    return c * d * horizon * math.sqrt(jin_iota(d=d, horizon=horizon, n_episodes=n_episodes, p=p))
 
 
 class LSVIUCB(EpisodicLearner):
@@ -109,21 +107,17 @@ class LSVIUCB(EpisodicLearner):
         clip: str = "horizon",
         refresh_every: int = 1000,
     ) -> None:
-        phi = np.asarray(features, dtype=np.float64)
+        phi = real_array("features", features, finite=False)
         if phi.ndim != 3 or min(phi.shape) < 1:
             raise ValueError(f"features must have shape [S, A, d], got {list(phi.shape)}")
         if not np.isfinite(phi).all():
             raise ValueError("features must be finite")
         super().__init__(phi.shape[0], phi.shape[1], horizon, n_runs)
-        if not (isinstance(beta, (int, float, np.integer, np.floating)) and math.isfinite(beta) and beta >= 0):
-            raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
-        if not (isinstance(lam, (int, float, np.integer, np.floating)) and math.isfinite(lam) and lam > 0):
-            raise ValueError(f"lam must be a finite number > 0, got {lam!r}")
-        if clip not in ("horizon", "remaining"):
-            raise ValueError(f"clip must be 'horizon' or 'remaining', got {clip!r}")
-        if isinstance(refresh_every, bool) or not isinstance(refresh_every, (int, np.integer)) or refresh_every < 1:
-            raise ValueError(f"refresh_every must be an integer >= 1, got {refresh_every!r}")
-        self.beta, self.lam, self.clip, self.refresh_every = float(beta), float(lam), clip, int(refresh_every)
+        beta = real_scalar("beta", beta, nonneg=True)
+        lam = real_scalar("lam", lam, positive=True)
+        clip = choice("clip", clip, ("horizon", "remaining"))
+        refresh_every = real_scalar("refresh_every", refresh_every, integer=True, positive=True)
+        self.beta, self.lam, self.clip, self.refresh_every = beta, lam, clip, refresh_every
         S, A, H, n = self.n_states, self.n_actions, self.horizon, self.n_runs
         d = phi.shape[2]
         self.d = d

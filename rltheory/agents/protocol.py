@@ -35,13 +35,13 @@ from typing import Any
 
 import numpy as np
 
+from rltheory.validation import real_scalar
+
 __all__ = ["EpisodicLearner", "sample_actions"]
 
 
 def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
+    return real_scalar(name, value, integer=True, positive=True)
 
 
 def sample_actions(probs: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ import scipy.sparse as sp
 from rltheory.agents.protocol import EpisodicLearner, sample_actions
 from rltheory.mdp import ROW_SUM_ATOL, TabularMDP
 from rltheory.tabular import backward_induction, evaluate_policy
+from rltheory.validation import real_scalar
 
 __all__ = ["EpisodeLog", "run_episodes"]
 
@@ -222,9 +223,7 @@ def run_episodes(
         raise ValueError("run_episodes needs an unbatched finite-horizon MDP (horizon=H)")
     if not isinstance(learner, EpisodicLearner):
         raise TypeError(f"learner must be an rltheory.agents.EpisodicLearner, got {type(learner).__name__}")
-    if isinstance(n_episodes, bool) or not isinstance(n_episodes, (int, np.integer)) or n_episodes < 1:
-        raise ValueError(f"n_episodes must be an integer >= 1, got {n_episodes!r}")
-    K = int(n_episodes)
+    K = real_scalar("n_episodes", n_episodes, integer=True, positive=True)
     gens = _check_rngs(rngs)
     n = len(gens)
     H, S, A = mdp.horizon, mdp.n_states, mdp.n_actions

@@ -30,6 +30,7 @@ import numpy as np
 
 from rltheory.agents.protocol import EpisodicLearner
 from rltheory.mdp import TabularMDP
+from rltheory.validation import real_scalar
 
 __all__ = ["UCBVI", "BONUSES", "CLIPS"]
 
@@ -45,14 +46,7 @@ HOEFFDING_CONSTANT = 7.0
 
 def _positive_float(name: str, value: Any, *, upper: float | None = None, allow_zero: bool = False) -> float:
     """``value`` as a float in ``(0, upper]`` (``[0, upper]`` with ``allow_zero``; no upper bound when None)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
-    x = float(value)
-    hi = math.inf if upper is None else upper
-    if not (math.isfinite(x) and (x >= 0 if allow_zero else x > 0) and x <= hi):
-        interval = ("[0, " if allow_zero else "(0, ") + (f"{hi:g}]" if upper is not None else "inf)")
-        raise ValueError(f"{name} must lie in {interval}, got {value!r}")
-    return x
+    return real_scalar(name, value, lo=0.0, lo_open=not allow_zero, hi=upper)
 
 
 class UCBVI(EpisodicLearner):
@@ -124,9 +118,7 @@ class UCBVI(EpisodicLearner):
         monotone: bool = True,
     ) -> None:
         super().__init__(n_states, n_actions, horizon, n_runs)
-        if isinstance(n_episodes, bool) or not isinstance(n_episodes, (int, np.integer)) or n_episodes < 1:
-            raise ValueError(f"n_episodes must be an integer >= 1, got {n_episodes!r}")
-        self.n_episodes = int(n_episodes)
+        self.n_episodes = real_scalar("n_episodes", n_episodes, integer=True, positive=True)
         self.delta = _positive_float("delta", delta, upper=1.0)
         if bonus not in BONUSES:
             raise ValueError(f"bonus must be one of {BONUSES}, got {bonus!r}")

@@ -57,6 +57,7 @@ import numpy as np
 
 from rltheory.agents.protocol import EpisodicLearner
 from rltheory.linear.critics import Critic, LinearCritic, TabularCritic, TransitionData
+from rltheory.validation import real_scalar
 
 __all__ = [
     "RareSwitchingActorCritic",
@@ -70,18 +71,11 @@ __all__ = [
 
 
 def _count(name: str, v: Any, *, minimum: int = 1) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {v!r}")
-    return int(v)
+    return real_scalar(name, v, integer=True, lo=minimum)
 
 
 def _positive(name: str, v: Any) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a real number, got {v!r}")
-    x = float(v)
-    if not (math.isfinite(x) and x > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
-    return x
+    return real_scalar(name, v, positive=True)
 
 
 def switch_bound(n_samples: Any, *, d: int, lam: float) -> float | np.ndarray:

@@ -38,6 +38,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from rltheory.agents import LSVIUCB
+from rltheory.validation import choice, real_scalar
 
 __all__ = ["CLIPS", "Critic", "LinearCritic", "TabularCritic", "TransitionData"]
 
@@ -64,12 +65,7 @@ class TransitionData(Protocol):
 
 
 def _nonneg_float(name: str, value: Any, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
-    x = float(value)
-    if not math.isfinite(x) or x < 0 or (positive and x == 0):
-        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
-    return x
+    return real_scalar(name, value, positive=positive, nonneg=True)
 
 
 class Critic(ABC):
@@ -97,10 +93,8 @@ class Critic(ABC):
 
     def _init_common(self, S: int, A: int, H: int, n: int, d: int, beta: Any, lam: Any, clip: str) -> None:
         for name, v in (("n_states", S), ("n_actions", A), ("horizon", H), ("n_runs", n)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-        if clip not in CLIPS:
-            raise ValueError(f"clip must be one of {CLIPS}, got {clip!r}")
+            real_scalar(name, v, integer=True, positive=True)
+        clip = choice("clip", clip, CLIPS)
         self.n_states, self.n_actions, self.horizon, self.n_runs, self.d = int(S), int(A), int(H), int(n), int(d)
         self.beta = _nonneg_float("beta", beta)
         self.lam = _nonneg_float("lam", lam, positive=True)

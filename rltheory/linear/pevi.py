@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from rltheory.linear.ridge import RidgeStatistics, ridge_statistics
+from rltheory.validation import ArgumentTypeError, choice, real_array, real_scalar
 
 __all__ = ["PVI_CLIPS", "OfflineSolution", "pessimistic_backward_induction", "pevi"]
 
@@ -84,10 +85,7 @@ def check_features(phi: Any, *, simplex: bool) -> np.ndarray:
     """``phi`` as a finite float ``[S, A, d]`` array; with ``simplex=True`` every ``phi[s, a]`` must be
     non-negative and sum to 1 within ``1e-10`` (Assumption 3.1 of Tang, Liu, Xu), else ``ValueError`` naming the
     first offending ``(s, a)``."""
-    try:
-        arr = np.asarray(phi, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"phi must be a numeric array, got {type(phi).__name__}") from exc
+    arr = real_array("phi", phi, finite=False)
     if arr.ndim != 3 or min(arr.shape) < 1:
         raise ValueError(f"phi must have shape [S, A, d], got {list(arr.shape)}")
     if not np.isfinite(arr).all():
@@ -107,8 +105,17 @@ def check_features(phi: Any, *, simplex: bool) -> np.ndarray:
 
 
 def check_rewards(rewards: Any, H: int, S: int, A: int) -> np.ndarray:
-    """Known mean rewards ``[H, S, A]`` (or ``[S, A]`` for every step), finite."""
-    arr = np.asarray(rewards, dtype=np.float64)
+    """Known mean rewards ``[H, S, A]`` (or ``[S, A]`` for every step), finite.
+
+    A callable (e.g. the bound method ``DRectangularMDP.rewards`` passed without calling it) is rejected with a
+    ``TypeError`` naming ``rewards``."""
+    if callable(rewards) and not isinstance(rewards, np.ndarray):
+        raise ArgumentTypeError(
+            f"rewards must be an array [H, S, A] or [S, A], got the callable {rewards!r}: call it "
+            "(e.g. rewards=model.rewards(), not rewards=model.rewards)",
+            "rewards",
+        )
+    arr = real_array("rewards", rewards, finite=False)
     if arr.shape == (S, A):
         arr = np.broadcast_to(arr, (H, S, A))
     if arr.shape != (H, S, A):
@@ -119,22 +126,14 @@ def check_rewards(rewards: Any, H: int, S: int, A: int) -> np.ndarray:
 
 
 def check_scalar(name: str, value: Any, *, positive: bool = False) -> float:
-    """A finite real ``>= 0`` (``> 0`` with ``positive``), or ``ValueError`` naming it."""
-    if isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0:
-        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}") from None
-    if not np.isfinite(x) or x < 0 or (positive and x == 0):
-        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
-    return x
+    """A finite real ``>= 0`` (``> 0`` with ``positive``), or ``ValueError`` naming it
+    (:func:`rltheory.validation.real_scalar`)."""
+    return real_scalar(name, value, positive=positive, nonneg=True)
 
 
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
-    return value
+    """One of ``choices``, or ``ValueError`` listing them (:func:`rltheory.validation.choice`)."""
+    return choice(name, value, choices)
 
 
 def check_states(name: str, states: Any, S: int) -> np.ndarray:
@@ -150,7 +149,7 @@ def check_caps(q_max: Any, H: int, S: int, A: int) -> np.ndarray | None:
     """``q_max`` broadcast to ``[H, S, A]`` (non-negative, ``inf`` allowed), or None."""
     if q_max is None:
         return None
-    arr = np.asarray(q_max, dtype=np.float64)
+    arr = real_array("q_max", q_max, finite=False)
     try:
         arr = np.broadcast_to(arr, (H, S, A))
     except ValueError:

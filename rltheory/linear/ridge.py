@@ -35,19 +35,13 @@ import numpy as np
 from scipy import sparse
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 
+from rltheory.validation import real_scalar
+
 __all__ = ["OfflineData", "RidgeStatistics", "as_offline_data", "ridge_statistics"]
 
 
 def _positive(name: str, value: Any) -> float:
-    if isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}") from None
-    if not (np.isfinite(x) and x > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return x
+    return real_scalar(name, value, positive=True)
 
 
 def _int_array(name: str, x: Any) -> np.ndarray:

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from rltheory.validation import real_array, real_scalar
+
 __all__ = [
     "METRIC_ATOL",
     "best_lipschitz_approximation",
@@ -32,15 +34,7 @@ METRIC_ATOL = 1e-12
 
 
 def _as_float(name: str, x: Any) -> np.ndarray:
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}") from exc
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name} must be finite; {name}{list(idx)} = {arr[idx]!r}")
-    return arr
+    return real_array(name, x)
 
 
 def check_metric(metric: Any, *, check_triangle: bool = True, name: str = "metric") -> np.ndarray:
@@ -244,10 +238,4 @@ def lipschitz_approximation_error(V: Any, metric: Any, L: float, *, validate: bo
 
 
 def _check_L(L: Any) -> float:
-    try:
-        val = float(L)
-    except (TypeError, ValueError):
-        raise ValueError(f"L must be a real number >= 0, got {L!r}") from None
-    if not (np.isfinite(val) and val >= 0.0):
-        raise ValueError(f"L must be a finite number >= 0, got {L!r}")
-    return val
+    return real_scalar("L", L, nonneg=True)

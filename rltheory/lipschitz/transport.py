@@ -28,6 +28,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from rltheory.lipschitz.metrics import _as_float, check_metric
+from rltheory.validation import simplex
 
 __all__ = [
     "DISTRIBUTION_ATOL",
@@ -90,18 +91,7 @@ def _check_distributions(name: str, x: Any, S: int | None = None) -> np.ndarray:
         raise ValueError(f"{name} must have the states on its last axis, got shape {arr.shape}")
     if S is not None and arr.shape[-1] != S:
         raise ValueError(f"{name} must have S = {S} states on its last axis, got shape {arr.shape}")
-    neg = arr < 0
-    if neg.any():
-        idx = tuple(int(i) for i in np.argwhere(neg)[0])
-        raise ValueError(f"{name} must be non-negative; {name}{list(idx)} = {arr[idx]!r}")
-    sums = arr.sum(axis=-1)
-    off = np.abs(sums - 1.0) > DISTRIBUTION_ATOL
-    if off.any():
-        idx = tuple(int(i) for i in np.argwhere(np.atleast_1d(off))[0])
-        bad = np.atleast_1d(sums)[idx]
-        raise ValueError(
-            f"{name} must sum to 1 over its last axis (within {DISTRIBUTION_ATOL:g}); row {list(idx)} sums to {bad!r}"
-        )
+    simplex(name, arr, atol=DISTRIBUTION_ATOL, finite=False)
     return arr
 
 

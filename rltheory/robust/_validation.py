@@ -1,5 +1,5 @@
-"""Argument checks shared by :mod:`rltheory.robust` (private): every error names the argument and, for arrays, the
-first offending index."""
+"""Argument checks of :mod:`rltheory.robust` (private): thin wrappers of :mod:`rltheory.validation`; every error names
+the argument and, for arrays, the first offending index."""
 
 from __future__ import annotations
 
@@ -7,80 +7,45 @@ from typing import Any
 
 import numpy as np
 
+from rltheory.validation import ValidationError, check_finite, choice, real_array, real_scalar, simplex
+
 #: Divergence names accepted by every function of :mod:`rltheory.robust`.
 DIVERGENCES = ("tv", "kl", "chi2")
 #: Tolerance on ``|sum_s p0(s) - 1|``; accepted rows are then divided by their sum.
 P0_SUM_ATOL = 1e-10
 
 
-def _first_index(mask: np.ndarray) -> tuple[int, ...]:
-    return tuple(int(i) for i in np.argwhere(mask)[0])
-
-
 def check_positive(name: str, value: Any) -> float:
-    """A positive finite real scalar, or ``ValueError`` naming it."""
-    if isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}") from None
-    if not (np.isfinite(x) and x > 0.0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return x
+    """A positive finite real scalar, or ``ValueError`` naming it (:func:`rltheory.validation.real_scalar`)."""
+    return real_scalar(name, value, positive=True)
 
 
 def check_nonnegative(name: str, value: Any) -> float:
     """A non-negative finite real scalar, or ``ValueError`` naming it."""
-    if isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0:
-        raise ValueError(f"{name} must be a non-negative finite number, got {value!r}")
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a non-negative finite number, got {value!r}") from None
-    if not (np.isfinite(x) and x >= 0.0):
-        raise ValueError(f"{name} must be a non-negative finite number, got {value!r}")
-    return x
+    return real_scalar(name, value, nonneg=True)
 
 
 def check_divergence(divergence: Any) -> str:
     """One of :data:`DIVERGENCES`, or ``ValueError`` listing them."""
-    if not isinstance(divergence, str) or divergence not in DIVERGENCES:
-        raise ValueError(f"divergence must be one of {list(DIVERGENCES)}, got {divergence!r}")
-    return divergence
+    return choice("divergence", divergence, DIVERGENCES)
 
 
 def as_float_array(name: str, x: Any) -> np.ndarray:
-    """``x`` as a float64 array of rank >= 1 (``TypeError`` if not numeric, ``ValueError`` for rank 0 or a NaN)."""
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}") from exc
+    """``x`` as a float64 array of rank >= 1 (``TypeError`` if not real-numeric, ``ValueError`` for rank 0 or a
+    NaN)."""
+    arr = real_array(name, x, finite=False)
     if arr.ndim == 0:
-        raise ValueError(f"{name} must have at least one axis (the states), got a scalar")
+        raise ValidationError(f"{name} must have at least one axis (the states), got a scalar", name)
     if arr.shape[-1] == 0:
-        raise ValueError(f"{name} must have at least one state on its last axis, got shape {arr.shape}")
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        idx = _first_index(bad)
-        raise ValueError(f"{name} must be finite; {name}{list(idx)} = {arr[idx]!r}")
+        raise ValidationError(f"{name} must have at least one state on its last axis, got shape {arr.shape}", name)
+    check_finite(name, arr)
     return arr
 
 
 def check_simplex(name: str, p: np.ndarray) -> None:
     """Entries ``>= 0`` and sums over the last axis within :data:`P0_SUM_ATOL` of 1, or ``ValueError`` naming the
     first offending index."""
-    neg = p < 0
-    if neg.any():
-        idx = _first_index(neg)
-        raise ValueError(f"{name} must be non-negative; {name}{list(idx)} = {p[idx]!r}")
-    sums = p.sum(axis=-1)
-    off = np.abs(sums - 1.0) > P0_SUM_ATOL
-    if np.any(off):
-        idx = _first_index(np.atleast_1d(off)) if sums.ndim else ()
-        total = sums[idx] if sums.ndim else sums
-        where = f"{name}{list(idx)}" if idx else name
-        raise ValueError(f"{name} must sum to 1 over its last axis (within {P0_SUM_ATOL:g}); {where}.sum() = {total!r}")
+    simplex(name, p, atol=P0_SUM_ATOL, finite=False)
 
 
 def prepare(v: Any, p0: Any, v_name: str = "v", p_name: str = "p0") -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:

@@ -36,6 +36,7 @@ import numpy as np
 
 from rltheory.mdp import TabularMDP
 from rltheory.robust._validation import as_float_array, check_divergence, check_positive, check_simplex
+from rltheory.validation import real_scalar
 from rltheory.robust.duals import robust_expectation
 from rltheory.tabular import _backup as bk
 from rltheory.tabular._results import PolicyEvaluation, Solution
@@ -207,9 +208,7 @@ class DRectangularMDP:
         check_simplex("mu0", mu_arr)
         steps = {a.shape[0] for a, k in ((theta_arr, 2), (mu_arr, 3)) if a.ndim == k}
         if horizon is not None:
-            if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-                raise ValueError(f"horizon must be an integer >= 1, got {horizon!r}")
-            steps.add(int(horizon))
+            steps.add(real_scalar("horizon", horizon, integer=True, positive=True))
         if len(steps) != 1:
             if not steps:
                 raise ValueError("horizon is needed when neither theta nor mu0 has a step axis")

@@ -21,6 +21,7 @@ import scipy.sparse.linalg as spla
 from rltheory.mdp import TabularMDP
 from rltheory.tabular import _backup as bk
 from rltheory.tabular._results import PolicyEvaluation, Solution
+from rltheory.validation import boolean, choice, real_array, real_scalar
 
 __all__ = [
     "backward_induction",
@@ -63,8 +64,7 @@ def _check_finite_values(mdp: TabularMDP, V: Any, solver: str) -> None:
 
 
 def _check_backend(backend: str) -> None:
-    if backend not in ("numpy", "torch"):
-        raise ValueError(f"backend must be 'numpy' or 'torch', got {backend!r}")
+    choice("backend", backend, ("numpy", "torch"))
 
 
 # ----------------------------------------------------------------------------------------------- finite horizon
@@ -159,6 +159,7 @@ def backward_induction(
     mdp = _check_mdp(mdp)
     _need_finite(mdp, "backward_induction")
     _check_backend(backend)
+    keep_q_values = boolean("keep_q_values", keep_q_values)
     t0 = time.perf_counter()
     if backend == "torch":
         from rltheory.tabular._torch import backward_induction_torch
@@ -296,10 +297,8 @@ def value_iteration(
     """
     mdp = _check_mdp(mdp)
     _check_backend(backend)
-    if not (np.isfinite(tol) and tol > 0):
-        raise ValueError(f"tol must be a positive finite number, got {tol!r}")
-    if int(max_iter) < 1:
-        raise ValueError(f"max_iter must be >= 1, got {max_iter!r}")
+    tol = real_scalar("tol", tol, positive=True)
+    max_iter = real_scalar("max_iter", max_iter, integer=True, positive=True)
     if not mdp.is_discounted:
         sol = backward_induction(mdp, backend=backend, device=device)
         return Solution(
@@ -319,7 +318,7 @@ def value_iteration(
     if V0 is None:
         V = np.zeros(shape)
     else:
-        V = np.asarray(V0, dtype=np.float64)
+        V = real_array("V0", V0, finite=False)
         if V.shape != shape:
             raise ValueError(f"V0 must have shape {list(shape)}, got {list(V.shape)}")
         if not np.isfinite(V).all():
@@ -395,8 +394,7 @@ def policy_iteration(mdp: TabularMDP, *, max_iter: int = 10_000, policy0: Any = 
         :class:`Solution`; ``nit`` counts evaluations.
     """
     mdp = _check_mdp(mdp)
-    if int(max_iter) < 1:
-        raise ValueError(f"max_iter must be >= 1, got {max_iter!r}")
+    max_iter = real_scalar("max_iter", max_iter, integer=True, positive=True)
     t0 = time.perf_counter()
     if policy0 is None:
         R = mdp.R
@@ -506,7 +504,7 @@ def bellman_residual(mdp: TabularMDP, values: Any) -> np.ndarray:
     ``[H]``. Discounted: ``||max_a [R + gamma P V] - V||_inf``, a scalar. Zero exactly at ``V*``.
     """
     mdp = _check_mdp(mdp)
-    V = np.asarray(values, dtype=np.float64)
+    V = real_array("values", values)
     S = mdp.n_states
     if mdp.is_discounted:
         want = mdp.batch_shape + (S,)

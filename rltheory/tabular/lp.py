@@ -38,6 +38,7 @@ from rltheory.mdp import TabularMDP
 from rltheory.tabular import _backup as bk
 from rltheory.tabular._results import Solution
 from rltheory.tabular.dp import occupancy_measure, policy_iteration
+from rltheory.validation import choice
 
 __all__ = ["linear_program"]
 
@@ -132,8 +133,7 @@ def linear_program(mdp: TabularMDP, *, method: str = "highs") -> Solution:
     """
     if not isinstance(mdp, TabularMDP):
         raise TypeError(f"mdp must be a rltheory.TabularMDP, got {type(mdp).__name__}")
-    if method not in ("highs", "highs-ds", "highs-ipm"):
-        raise ValueError(f"method must be one of 'highs', 'highs-ds', 'highs-ipm', got {method!r}")
+    method = choice("method", method, ("highs", "highs-ds", "highs-ipm"))
     t0 = time.perf_counter()
     members = [mdp.unbatch(b) for b in range(mdp.batch_size)] if mdp.batched else [mdp]  # type: ignore[arg-type]
     Vs, ds, gaps, nits = [], [], [], 0

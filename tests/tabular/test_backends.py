@@ -70,11 +70,14 @@ def test_sparse_kernel_on_a_large_sparse_mdp():
     assert_allclose(sol.q_values[0].max(-1), sol.values[0], atol=0)
 
 
-torch = pytest.importorskip("torch")
+@pytest.fixture(scope="module")
+def torch():
+    """The torch tests skip without torch; the numpy-only tests above run either way."""
+    return pytest.importorskip("torch")
 
 
-@given(st.data())
-def test_torch_backend_matches_numpy(data):
+@given(data=st.data())
+def test_torch_backend_matches_numpy(torch, data):
     mdp = data.draw(tabular_mdps(batch_size=st.none() | st.integers(1, 3)))
     policy = data.draw(policies(mdp))
     ev_np = evaluate_policy(mdp, policy)
@@ -96,7 +99,7 @@ def test_torch_backend_matches_numpy(data):
         assert_allclose(q_at, a.values, atol=1e-12)
 
 
-def test_torch_rejects_sparse():
+def test_torch_rejects_sparse(torch):
     import scipy.sparse as sp
 
     mdp = TabularMDP(sp.csr_array(np.eye(2)), np.zeros((2, 1)), horizon=2)
