@@ -60,6 +60,7 @@ __all__ = [
     "Verdict",
     "all_claims",
     "check_verdict",
+    "describe_nonfinite",
     "evaluate_claim",
     "get_claim",
     "horizon_maximum",
@@ -149,7 +150,8 @@ def probability_maximum(params: dict[str, Any], x: np.ndarray | None) -> np.ndar
     return np.asarray(1.0)
 
 
-def _nonfinite(name: str, a: np.ndarray) -> str | None:
+def describe_nonfinite(name: str, a: np.ndarray) -> str | None:
+    """``'k of n <name> entries non-finite (i NaN, j inf)'``, or None when every entry of ``a`` is finite."""
     bad = ~np.isfinite(a)
     if not bad.any():
         return None
@@ -222,7 +224,7 @@ class BoundCheck:
                                              measured.shape[1:])
         n = measured.shape[0]
         detail: dict[str, Any] = {"n": n, "delta": self.delta}
-        bad = [m for m in (_nonfinite("measured", measured), _nonfinite("bound", b)) if m]
+        bad = [m for m in (describe_nonfinite("measured", measured), describe_nonfinite("bound", b)) if m]
         if bad:
             return CheckOutcome(self.label, cell.params, "FAIL", "; ".join(bad), detail)
         over = measured > b
@@ -233,7 +235,7 @@ class BoundCheck:
         margin = f"max measured/bound = {ratio:.3g}"
         if self.maximum is not None:
             m = np.broadcast_to(np.asarray(self.maximum(cell.params, xs), dtype=np.float64), b.shape)
-            if (why := _nonfinite("maximum", m)) is not None:
+            if (why := describe_nonfinite("maximum", m)) is not None:
                 return CheckOutcome(self.label, cell.params, "FAIL", why, detail)
             with np.errstate(divide="ignore", invalid="ignore"):
                 b_over_m = float(np.min(np.where(m > 0, b / m, np.inf)))
@@ -304,7 +306,7 @@ class SeedMaximumBoundCheck(BoundCheck):
         xs = cell.column(self.x)[0] if self.x else None
         per_seed = np.broadcast_to(cell.column(self.maximum_measure), measured.shape).astype(np.float64)
         if np.isnan(per_seed).any() or (per_seed == -np.inf).any():
-            why = _nonfinite("per-seed maximum", per_seed)
+            why = describe_nonfinite("per-seed maximum", per_seed)
             return CheckOutcome(self.label, cell.params, "FAIL", str(why), {"n": int(measured.shape[0])})
         per_seed = np.minimum(per_seed, _UNBOUNDED)
         prior = self.maximum
@@ -389,7 +391,7 @@ class RateCheck:
         Y = cell.column(self.measure)
         x = cell.column(self.x)[0]
         e = float(self.exponent(cell.params))
-        bad = [m for m in (_nonfinite("measured", Y), _nonfinite(f"abscissa {self.x!r}", x)) if m]
+        bad = [m for m in (describe_nonfinite("measured", Y), describe_nonfinite(f"abscissa {self.x!r}", x)) if m]
         if not np.isfinite(e):
             bad.append(f"exponent {e}")
         if bad:
@@ -458,7 +460,7 @@ class EqualityCheck:
 
     def evaluate(self, cell: CellData) -> CheckOutcome:
         err = cell.column(self.measure)
-        if (why := _nonfinite("measured", err)) is not None:
+        if (why := describe_nonfinite("measured", err)) is not None:
             return CheckOutcome(self.label, cell.params, "FAIL", why, {"tol": self.tol})
         worst = float(np.max(err))
         verdict: Verdict = "PASS" if worst <= self.tol else "FAIL"

@@ -267,7 +267,6 @@ def test_config_round_trip_and_validation():
 
 
 def test_env_kwargs_reach_the_environment(device):
-    os.environ.setdefault("PYTHONHASHSEED", "0")
     cfg = _tiny(device, total_steps=200, warmup_steps=200, env_kwargs={"max_episode_steps": 20})
     res = dsac_t.train(cfg, progress=False)
     assert res.log.episode_steps[0] == 20

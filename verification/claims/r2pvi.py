@@ -95,6 +95,7 @@ from verification.core import (
     Preset,
     RateCheck,
     SeedMaximumBoundCheck,
+    describe_nonfinite,
 )
 from verification.core import register as register_claim
 from verification.stats import MIN_SLOPE_SEEDS
@@ -112,14 +113,6 @@ DUAL_TOL = 1e-6
 #: interval of :func:`verification.stats.bootstrap_slope` applied to a mean, which reaches its nominal coverage from
 #: :data:`verification.stats.MIN_SLOPE_SEEDS` seeds on.
 MIN_SIGN_SEEDS = MIN_SLOPE_SEEDS
-
-
-def _nonfinite(name: str, a: np.ndarray) -> str | None:
-    bad = ~np.isfinite(a)
-    if not bad.any():
-        return None
-    n_nan = int(np.isnan(a).sum())
-    return f"{int(bad.sum())} of {a.size} {name} entries non-finite ({n_nan} NaN, {int(bad.sum()) - n_nan} inf)"
 
 
 @dataclass(frozen=True)
@@ -147,7 +140,7 @@ class MeanSignCheck:
 
     def evaluate(self, cell: CellData) -> CheckOutcome:
         raw = cell.column(self.measure).ravel()
-        if (why := _nonfinite("measured", raw)) is not None:
+        if (why := describe_nonfinite("measured", raw)) is not None:
             return CheckOutcome(self.label, cell.params, "FAIL", why, {"n": int(raw.size)})
         x = self.sign * raw
         n = int(x.size)
