@@ -5,7 +5,8 @@ Protocol:
     ``n_runs`` independent runs.
 Runner:
     :func:`run_episodes` simulates the runs in lockstep, each from its own ``numpy.random.Generator``, and records
-    the exact per-episode regret in an :class:`EpisodeLog`.
+    the exact per-episode regret in an :class:`EpisodeLog`; :func:`interleaved_cost_ratio` compares the cost of an
+    episode at two moments of a run, timed side by side so that the machine's load cancels.
 Learners:
     :class:`UCBVI` (Azar, Osband & Munos 2017, Chernoff-Hoeffding bonus); :class:`LSVIUCB` (Jin, Yang, Wang & Jordan
     2020) with :func:`jin_beta` and :func:`jin_iota`.
@@ -13,7 +14,7 @@ Learners:
 
 from rltheory.agents.lsvi_ucb import LSVIUCB, jin_beta, jin_iota
 from rltheory.agents.protocol import EpisodicLearner, sample_actions
-from rltheory.agents.runner import EpisodeLog, run_episodes
+from rltheory.agents.runner import EpisodeLog, interleaved_cost_ratio, run_episodes
 from rltheory.agents.ucbvi import UCBVI
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "EpisodicLearner",
     "LSVIUCB",
     "UCBVI",
+    "interleaved_cost_ratio",
     "jin_beta",
     "jin_iota",
     "run_episodes",

@@ -27,7 +27,7 @@ from rltheory.mdp import ROW_SUM_ATOL, TabularMDP
 from rltheory.tabular import backward_induction, evaluate_policy
 from rltheory.validation import real_scalar
 
-__all__ = ["EpisodeLog", "run_episodes"]
+__all__ = ["EpisodeLog", "interleaved_cost_ratio", "run_episodes"]
 
 _cpu = time.process_time  # per-episode costs: CPU seconds of this process, blind to other load
 
@@ -319,3 +319,71 @@ def run_episodes(
         checkpoint_policies=cp_policies,
         elapsed=time.perf_counter() - t_start,
     )
+
+
+def _one_episode_cost(learner: Any, mdp: TabularMDP, sampler: _Sampler, rng: np.random.Generator) -> float:
+    """CPU seconds of one episode of the learner's methods (simulation excluded), on transitions drawn from ``mdp``."""
+    n, H, A = learner.n_runs, mdp.horizon, mdp.n_actions
+    assert H is not None
+    init_cdf = np.cumsum(mdp.initial)
+    states = _sample_initial(init_cdf, int(np.flatnonzero(mdp.initial > 0)[-1]), rng.random(n))
+    R = mdp.R if mdp.r_time_varying else np.broadcast_to(mdp.R, (H, mdp.n_states, A))
+    runs = np.arange(n)
+    spent = 0.0
+    t0 = _cpu()
+    policy = np.asarray(learner.begin_episode())
+    spent += _cpu() - t0
+    for h in range(H):
+        if policy.ndim == 4:
+            actions = sample_actions(policy[runs, h, states], rng.random(n))
+        else:
+            t0 = _cpu()
+            actions = np.asarray(learner.act(h, states))
+            spent += _cpu() - t0
+        nxt = sampler(h, states, actions, rng.random(n))
+        t0 = _cpu()
+        learner.observe(h, states, actions, R[h, states, actions], nxt)
+        spent += _cpu() - t0
+        states = nxt
+    t0 = _cpu()
+    learner.end_episode()
+    return spent + _cpu() - t0
+
+
+def interleaved_cost_ratio(
+    early: Any, late: Any, mdp: TabularMDP, *, reps: int = 31, rng: np.random.Generator | int | None = 0
+) -> float:
+    """Cost of one more episode of learner ``late`` over one of ``early`` (two states of the same learner, e.g.
+    after ``K/10`` and after ``K`` episodes), robust to the machine's load.
+
+    Comparing the CPU time of the first and the last tenth of a run compares moments minutes apart: if the load on
+    the machine changes in between (another process starts on the sibling hyper-thread, caches are shared), the
+    ratio moves although the algorithm's cost does not. Here both states are timed at the same moment: each
+    repetition deep-copies both and runs one episode of each, in alternating order (ABBA over pairs), and the
+    result is the median over repetitions of the per-repetition ratio. A cost that grows with the episode index
+    (e.g. a learner that recomputes from its whole history) shows as a ratio well above 1 however busy the
+    machine is.
+
+    Args:
+        early, late: :class:`~rltheory.agents.EpisodicLearner` objects of the same shape (not modified).
+        mdp: the finite-horizon MDP that supplies the transitions.
+        reps: repetitions (odd, so the median is one of them).
+        rng: seed or generator of the transitions.
+
+    Returns:
+        The median ratio ``cost(late) / cost(early)``.
+    """
+    import copy
+
+    if int(reps) < 1:
+        raise ValueError(f"reps must be >= 1, got {reps!r}")
+    gen = np.random.default_rng(rng)
+    sampler = _Sampler(mdp)
+    ratios = []
+    for r in range(int(reps)):
+        a, b = copy.deepcopy(early), copy.deepcopy(late)
+        seed = int(gen.integers(2**63))
+        order = (a, b) if r % 2 == 0 else (b, a)
+        cost = {id(x): _one_episode_cost(x, mdp, sampler, np.random.default_rng(seed)) for x in order}
+        ratios.append(cost[id(b)] / max(cost[id(a)], 1e-9))
+    return float(np.median(ratios))
