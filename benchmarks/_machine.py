@@ -188,5 +188,8 @@ def dgemm_rate(m: int, k: int, n: int, reps: int) -> dict[str, float]:
         a @ b
         ts.append(time.perf_counter() - t0)
     flop = 2.0 * m * k * n
-    return {"shape": [m, k, n], "gflops_best": flop / min(ts) / 1e9,
-            "gflops_median": flop / statistics.median(ts) / 1e9}
+    return {
+        "shape": [m, k, n],
+        "gflops_best": flop / min(ts) / 1e9,
+        "gflops_median": flop / statistics.median(ts) / 1e9,
+    }

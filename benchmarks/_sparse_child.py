@@ -58,14 +58,28 @@ def main() -> None:
     rss_end = _peak_bytes()
 
     result_bytes = sum(x.nbytes for x in (sol.values, sol.q_values, sol.policy) if x is not None)
-    print(json.dumps({
-        "n_states": mdp.n_states, "n_actions": mdp.n_actions, "horizon": H, "nnz": int(mdp.P.nnz),
-        "keep_q_values": bool(keep_q), "import_s": t_import, "first_call_small_s": t_first_call,
-        "build_s": t_build, "solve_s": t_solve,
-        "peak_rss_after_import": rss_import, "peak_rss_after_build": rss_build, "peak_rss": rss_end,
-        "result_bytes": result_bytes, "V1_start": float(sol.values[0, 0]),
-        "finite": bool(np.isfinite(sol.values).all()), "sparse_vs_dense_max_diff": diff,
-    }))
+    print(
+        json.dumps(
+            {
+                "n_states": mdp.n_states,
+                "n_actions": mdp.n_actions,
+                "horizon": H,
+                "nnz": int(mdp.P.nnz),
+                "keep_q_values": bool(keep_q),
+                "import_s": t_import,
+                "first_call_small_s": t_first_call,
+                "build_s": t_build,
+                "solve_s": t_solve,
+                "peak_rss_after_import": rss_import,
+                "peak_rss_after_build": rss_build,
+                "peak_rss": rss_end,
+                "result_bytes": result_bytes,
+                "V1_start": float(sol.values[0, 0]),
+                "finite": bool(np.isfinite(sol.values).all()),
+                "sparse_vs_dense_max_diff": diff,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -52,9 +52,11 @@ def main(argv: list[str] | None = None) -> None:
             steps_missed += bool(missed.any())
             coords += missed.size
             coords_missed += int(missed.sum())
-    print(f"{args.instances} instances, {steps} steps with max V < H/2: Nelder-Mead below the exact supremum on "
-          f"{coords_missed} of {coords} coordinates ({coords_missed / coords:.0%}), on some coordinate at "
-          f"{steps_missed} steps ({steps_missed / steps:.0%})")
+    print(
+        f"{args.instances} instances, {steps} steps with max V < H/2: Nelder-Mead below the exact supremum on "
+        f"{coords_missed} of {coords} coordinates ({coords_missed / coords:.0%}), on some coordinate at "
+        f"{steps_missed} steps ({steps_missed / steps:.0%})"
+    )
 
 
 if __name__ == "__main__":

@@ -60,16 +60,25 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     ps = (0.2, 0.4, 0.6, 0.8, 1.0)
     print(f"R2PVI-KL on the American put, lam = {args.lam:g}, N = 1000, d = 30, beta = {BETA}, ridge {RIDGE}\n")
-    print("| seed | weights differing | policy entries differing | returns before (p = 0.2..1.0) | returns after "
-          "| max return change |")
+    print(
+        "| seed | weights differing | policy entries differing | returns before (p = 0.2..1.0) | returns after "
+        "| max return change |"
+    )
     print("|---|---|---|---|---|---|")
     fixed = r2.kl_estimator
     for seed in range(args.seeds):
         put = mr.american_put_option(d=30, horizon=H, p=0.5, rng=np.random.default_rng(seed), reward_scale=1.0)
         data = mr.collect_offline_data(put.mdp, np.zeros((H, put.mdp.n_states), dtype=np.int64), 1000, seed)
         st = ridge_statistics(data, put.phi, ridge=RIDGE)
-        kw = {"divergence": "kl", "lam": args.lam, "beta": BETA, "ridge": RIDGE, "q_max": put.code_caps(),
-              "simplex_features": False, "stats": st}
+        kw = {
+            "divergence": "kl",
+            "lam": args.lam,
+            "beta": BETA,
+            "ridge": RIDGE,
+            "q_max": put.code_caps(),
+            "simplex_features": False,
+            "stats": st,
+        }
         sols = {}
         for name, est in (("before", _single_shift_estimator), ("after", fixed)):
             r2.kl_estimator = est  # type: ignore[assignment]
@@ -83,8 +92,10 @@ def main(argv: list[str] | None = None) -> None:
         dpi = int((sols["before"].policy != sols["after"].policy).sum())
         fmt = ", ".join
         gap = max(abs(a - b) for a, b in zip(rets["before"], rets["after"], strict=True))
-        print(f"| {seed} | {dw} of {sols['after'].weights.size} | {dpi} of {sols['after'].policy.size} | "
-              f"{fmt(f'{r:.4f}' for r in rets['before'])} | {fmt(f'{r:.4f}' for r in rets['after'])} | {gap:.2g} |")
+        print(
+            f"| {seed} | {dw} of {sols['after'].weights.size} | {dpi} of {sols['after'].policy.size} | "
+            f"{fmt(f'{r:.4f}' for r in rets['before'])} | {fmt(f'{r:.4f}' for r in rets['after'])} | {gap:.2g} |"
+        )
 
 
 if __name__ == "__main__":

@@ -48,8 +48,11 @@ def main() -> None:
                 if model == "iid":
                     Y = np.exp(a) * K**0.5 * np.exp(rng.normal(0, 0.2, (n, K.size)))
                 else:
-                    Y = np.exp(a) * K**0.5 * np.exp(rng.normal(0, 0.1, (n, 1)) * lx) * np.exp(
-                        rng.normal(0, 0.05, (n, K.size))
+                    Y = (
+                        np.exp(a)
+                        * K**0.5
+                        * np.exp(rng.normal(0, 0.1, (n, 1)) * lx)
+                        * np.exp(rng.normal(0, 0.05, (n, K.size)))
                     )
                 lo, hi = _plain_interval(K, Y, rng, args.n_boot)
                 plain += lo <= 0.5 <= hi

@@ -203,8 +203,12 @@ DEFECTS: list[tuple[str, Callable[[], Any], str, type]] = [
     ("gamma=False", lambda: TabularMDP(P_OK, R_OK, gamma=False), "gamma", TypeError),
     ("copy='yes'", lambda: TabularMDP(P_OK, R_OK, horizon=H, copy="yes"), "copy", TypeError),
     ("batched='no'", lambda: TabularMDP(P_OK, R_OK, horizon=H, batched="no"), "batched", TypeError),
-    ("robust lam='1'", lambda: robust_backward_induction(_mdp(horizon=H, gamma=None), lam="1", divergence="kl"),
-     "lam", TypeError),
+    (
+        "robust lam='1'",
+        lambda: robust_backward_induction(_mdp(horizon=H, gamma=None), lam="1", divergence="kl"),
+        "lam",
+        TypeError,
+    ),
     ("dual lam='1'", lambda: robust_expectation([0.0, 1.0], [0.5, 0.5], lam="1", divergence="tv"), "lam", TypeError),
     ("r2pvi lam='1'", _r2pvi_lam_str, "lam", TypeError),
     ("value_iteration tol='1e-3'", lambda: value_iteration(_mdp(), tol="1e-3"), "tol", TypeError),
@@ -212,8 +216,12 @@ DEFECTS: list[tuple[str, Callable[[], Any], str, type]] = [
     ("action_gaps of another MDP's solution", lambda: action_gaps(_mdp(), _other_solution()), "solution", ValueError),
     ("bellman_residual of NaN values", lambda: bellman_residual(_mdp(), np.full(S, np.nan)), "values", ValueError),
     ("r2pvi rewards=model.rewards (bound method)", _r2pvi_with_method_as_rewards, "rewards", TypeError),
-    ("lqr K with gamma rho < 1 <= sqrt(gamma) rho", lambda: evaluate_linear_policy(scalar_lqr(), [[-0.32]]), "K",
-     ValueError),
+    (
+        "lqr K with gamma rho < 1 <= sqrt(gamma) rho",
+        lambda: evaluate_linear_policy(scalar_lqr(), [[-0.32]]),
+        "K",
+        ValueError,
+    ),
 ]
 
 
@@ -223,8 +231,11 @@ def test_issue_defects_raise_naming_the_argument(label, call, name, kind):
 
 
 def test_action_gaps_accepts_every_solvers_solution():
-    for mdp in (_mdp(), _mdp(gamma=None, horizon=H), TabularMDP(np.stack([P_OK] * 2), np.stack([R_OK] * 2),
-                                                                gamma=0.5, batched=True)):
+    for mdp in (
+        _mdp(),
+        _mdp(gamma=None, horizon=H),
+        TabularMDP(np.stack([P_OK] * 2), np.stack([R_OK] * 2), gamma=0.5, batched=True),
+    ):
         ref = action_gaps(mdp)
         methods = ["value_iteration", "policy_iteration", "linear_program"]
         methods += [] if mdp.is_discounted else ["backward_induction"]
@@ -331,10 +342,16 @@ def _fuzz_cases() -> list[tuple[str, Callable[[], Any], str]]:
         for i, bad in enumerate(not_mdps):
             add(f"{fn_name} mdp #{i}", "mdp", lambda fn=fn, bad=bad: fn(bad))
     for i, bad in enumerate(BAD_BOOLS):
-        add(f"backward_induction keep_q_values #{i}", "keep_q_values",
-            lambda bad=bad: backward_induction(fin, keep_q_values=bad))
-    for fn_name, fn in (("backward_induction", backward_induction), ("value_iteration", value_iteration),
-                        ("evaluate_policy", lambda m, **kw: evaluate_policy(m, np.zeros(S, dtype=int), **kw))):
+        add(
+            f"backward_induction keep_q_values #{i}",
+            "keep_q_values",
+            lambda bad=bad: backward_induction(fin, keep_q_values=bad),
+        )
+    for fn_name, fn in (
+        ("backward_induction", backward_induction),
+        ("value_iteration", value_iteration),
+        ("evaluate_policy", lambda m, **kw: evaluate_policy(m, np.zeros(S, dtype=int), **kw)),
+    ):
         for i, bad in enumerate(["jax", "NUMPY", 1, None, ["numpy"], True]):
             add(f"{fn_name} backend #{i}", "backend", lambda fn=fn, bad=bad: fn(fin, backend=bad))
     for i, bad in enumerate(BAD_REALS + [0.0, -1e-3, float("inf")]):

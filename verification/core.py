@@ -220,8 +220,9 @@ class BoundCheck:
         measured = cell.column(self.measure)
         xs = cell.column(self.x)[0] if self.x else None
         with np.errstate(all="ignore"):
-            b = self.scale * np.broadcast_to(np.asarray(self.bound(cell.params, xs), dtype=np.float64),
-                                             measured.shape[1:])
+            b = self.scale * np.broadcast_to(
+                np.asarray(self.bound(cell.params, xs), dtype=np.float64), measured.shape[1:]
+            )
         n = measured.shape[0]
         detail: dict[str, Any] = {"n": n, "delta": self.delta}
         bad = [m for m in (describe_nonfinite("measured", measured), describe_nonfinite("bound", b)) if m]
@@ -267,7 +268,8 @@ class BoundCheck:
         )
         if res.verdict == "UNDERPOWERED":
             need = binomial_power_seeds(self.delta, self.alpha)
-            stat = f"UNDERPOWERED: delta^n = {self.delta ** n:.3g} >= alpha = {self.alpha:g}, needs >= {need} seeds; " + stat
+            power = f"delta^n = {self.delta**n:.3g} >= alpha = {self.alpha:g}, needs >= {need} seeds"
+            stat = f"UNDERPOWERED: {power}; " + stat
         return CheckOutcome(self.label, cell.params, res.verdict, stat, detail)
 
 
@@ -420,7 +422,8 @@ class RateCheck:
         )
         verdict: Verdict = res.verdict
         if verdict == "UNDERPOWERED":
-            stat = f"UNDERPOWERED: {res.n_seeds} seeds < {self.min_seeds} (interval below its nominal coverage); " + stat
+            why = f"{res.n_seeds} seeds < {self.min_seeds} (interval below its nominal coverage)"
+            stat = f"UNDERPOWERED: {why}; " + stat
         if self.censored is not None:
             stat += f"; censored share {share:.0%} (max {self.max_censored:.0%})"
             if share > self.max_censored and verdict in ("PASS", "FAIL"):

@@ -70,7 +70,9 @@ def _margin(o: CheckOutcome) -> str:
 
 
 def _bound_rows(check: BoundCheck, cells: list[CellData]) -> list[str]:
-    head = "| cell | x | seeds | mean | q10 | median | q90 | max | bound | max/bound | a-priori max | bound/a-priori max |"
+    head = (
+        "| cell | x | seeds | mean | q10 | median | q90 | max | bound | max/bound | a-priori max | bound/a-priori max |"
+    )
     rows = [head, "|" + "---|" * 12]
     for cell in cells:
         Y = cell.column(check.measure)
@@ -112,7 +114,8 @@ def _plot(claim: Claim, cells: list[CellData], path: Path) -> Path | None:
     checks = {c.label: c for c in claim.checks if isinstance(c, BoundCheck)}
     # label cells by the parameters that differ between them
     varying = [k for k in cells[0].params if len({json.dumps(c.params.get(k)) for c in cells}) > 1] or list(
-        cells[0].params)
+        cells[0].params
+    )
     fig, axes = plt.subplots(1, len(claim.plots), figsize=(6.5 * len(claim.plots), 5.5), squeeze=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, (xkey, measure, blabel) in zip(axes[0], claim.plots, strict=True):
@@ -225,7 +228,9 @@ def write_report(claim: Claim, preset: str, store: ResultStore, report_dir: str 
     lines.append("")
     if claim.mutants:
         lines += ["## Mutants (deliberately wrong variants that must FAIL)", ""]
-        lines += [f"- `{m.name}`: {m.description} (`rltheory verify {claim.name} --mutant {m.name}`)" for m in claim.mutants]
+        lines += [
+            f"- `{m.name}`: {m.description} (`rltheory verify {claim.name} --mutant {m.name}`)" for m in claim.mutants
+        ]
         lines.append("")
     for check in claim.checks:
         if isinstance(check, BoundCheck):

@@ -55,10 +55,10 @@ option                 paper (default)                            official code
 The maximising Nelder-Mead starts at ``H/2``; where ``max V < H/2`` the objective is flat there (``[V]_alpha = V``
 for ``alpha >= max V``), the simplex stops at once and returns the value at ``max V``, missing the supremum (47% of
 coordinates on random instances, ``benchmarks/r2pvi_chi2_nelder_mead.py``). The option reproduces the code's
-behaviour, this included. The Nelder-Mead paths re-run the sample-level regression ``Lambda^{-1} Phi^T g(V)`` at every objective
-evaluation, as the official code does (``N d + d^2`` work per evaluation); they are re-implemented from the
-description, not copied. ``beta="theorem"`` takes ``beta`` from Theorem 5.2 (:func:`rltheory.bounds.r2pvi.r2pvi_beta`,
-which needs ``delta``).
+behaviour, this included. The Nelder-Mead paths re-run the sample-level regression ``Lambda^{-1} Phi^T g(V)``
+at every objective evaluation, as the official code does (``N d + d^2`` work per evaluation); they are
+re-implemented from the description, not copied. ``beta="theorem"`` takes ``beta`` from Theorem 5.2
+(:func:`rltheory.bounds.r2pvi.r2pvi_beta`, which needs ``delta``).
 
 Normalisations: ``D_TV = 1/2 ||.||_1``, Pearson ``chi^2`` (see :mod:`rltheory.robust`).
 

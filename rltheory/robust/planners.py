@@ -36,10 +36,10 @@ import numpy as np
 
 from rltheory.mdp import TabularMDP
 from rltheory.robust._validation import as_float_array, check_divergence, check_positive, check_simplex
-from rltheory.validation import real_scalar
 from rltheory.robust.duals import robust_expectation
 from rltheory.tabular import _backup as bk
 from rltheory.tabular._results import PolicyEvaluation, Solution
+from rltheory.validation import real_scalar
 
 __all__ = [
     "DRectangularMDP",

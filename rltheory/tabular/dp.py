@@ -56,7 +56,8 @@ def _check_finite_values(mdp: TabularMDP, V: Any, solver: str) -> None:
     if np.isfinite(arr).all():
         return
     rmax = float(np.max(np.abs(mdp.R)))
-    span = f"H = {mdp.horizon}" if not mdp.is_discounted else f"1 / (1 - gamma) = {1.0 / (1.0 - mdp.gamma):.6g}"
+    gamma = mdp.gamma
+    span = f"H = {mdp.horizon}" if gamma is None else f"1 / (1 - gamma) = {1.0 / (1.0 - gamma):.6g}"
     raise OverflowError(
         f"{solver}: {int((~np.isfinite(arr)).sum())} values overflow float64: rewards R up to |R| = {rmax:.6g} "
         f"accumulate over {span} beyond {np.finfo(np.float64).max:.3g}; rescale R"

@@ -153,8 +153,13 @@ def linear_program(mdp: TabularMDP, *, method: str = "highs") -> Solution:
     d = occupancy_measure(mdp, pi)
     lp_error = float(np.max(np.abs(V_lp - V)))
     lp_gap = float(np.max(gaps))
-    R = mdp.R if mdp.is_discounted or mdp.r_time_varying else np.broadcast_to(
-        np.expand_dims(mdp.R, -3), mdp.batch_shape + (mdp.horizon, mdp.n_states, mdp.n_actions)  # type: ignore[arg-type]
+    R = (
+        mdp.R
+        if mdp.is_discounted or mdp.r_time_varying
+        else np.broadcast_to(
+            np.expand_dims(mdp.R, -3),
+            mdp.batch_shape + (int(mdp.horizon or 0), mdp.n_states, mdp.n_actions),
+        )
     )
     axes = tuple(range(-2 if mdp.is_discounted else -3, 0))
     V0 = V if mdp.is_discounted else V[..., 0, :]

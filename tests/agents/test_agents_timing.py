@@ -13,13 +13,13 @@ Two measurements, neither of which depends on how busy the machine is:
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
 import mdps
 from mdps.linear import one_hot_features
-import copy
-
 from rltheory.agents import LSVIUCB, UCBVI, interleaved_cost_ratio, run_episodes
 
 
@@ -33,8 +33,9 @@ def _state_bytes(learner) -> int:
 
 def _learner(name: str, K: int, n: int):
     if name == "ucbvi":
-        return UCBVI.for_mdp(mdps.riverswim(6, variant="osband", horizon=20), n, n_episodes=K, delta=0.1,
-                             bonus_scale=0.01)
+        return UCBVI.for_mdp(
+            mdps.riverswim(6, variant="osband", horizon=20), n, n_episodes=K, delta=0.1, bonus_scale=0.01
+        )
     return LSVIUCB(one_hot_features(6, 2), 20, n, beta=0.5, refresh_every=10**9)
 
 
@@ -57,7 +58,7 @@ class _HistoryUCBVI(UCBVI):
         self._history = getattr(self, "_history", []) + [(h, states.copy(), actions.copy(), next_states.copy())]
 
     def begin_episode(self):
-        for h, s, a, s2 in getattr(self, "_history", []):  # recount from scratch, as a naive implementation would
+        for h, s, a, _ in getattr(self, "_history", []):  # recount from scratch, as a naive implementation would
             np.add.at(np.zeros((self.horizon, self.n_states, self.n_actions)), (h, s, a), 1.0)
         return super().begin_episode()
 

@@ -201,8 +201,11 @@ def test_optimism_only_the_tabular_hoeffding_cells_decide():
     claim = get_claim("actor-critic-optimism")
     for p in claim.preset("quick").grid:
         deciding = [c.label for c in claim.checks if not c.informational and (c.applies is None or c.applies(p))]
-        assert deciding == (["max over refits of Q* - f on visited pairs <= 0 (tabular Hoeffding radius)"]
-                            if p["beta_rule"] == "hoeffding" else [])
+        assert deciding == (
+            ["max over refits of Q* - f on visited pairs <= 0 (tabular Hoeffding radius)"]
+            if p["beta_rule"] == "hoeffding"
+            else []
+        )
     jin = [c for c in claim.checks if c.applies is not None and c.applies({"beta_rule": "jin"})]
     assert jin and all(c.informational and "clip" in c.label for c in jin)
 

@@ -69,8 +69,18 @@ def test_put_option_weights_match_80_digit_reference(lam):
     st = ridge_statistics(data, put.phi, ridge=1.0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PrecisionWarning)
-        sol = r2pvi(data, put.phi, put.rewards, divergence="kl", lam=lam, beta=0.1, ridge=1.0, q_max=put.code_caps(),
-                    simplex_features=False, stats=st)
+        sol = r2pvi(
+            data,
+            put.phi,
+            put.rewards,
+            divergence="kl",
+            lam=lam,
+            beta=0.1,
+            ridge=1.0,
+            q_max=put.code_caps(),
+            simplex_features=False,
+            stats=st,
+        )
     flagged = [str(w.message) for w in caught if issubclass(w.category, PrecisionWarning)]
     cap = 1.0 * put.horizon
     n_checked = 0
@@ -93,8 +103,18 @@ def test_put_option_at_small_lam_no_weight_sits_at_the_cap_where_the_formula_is_
     # the reported case: lam = 1e-3, N = 1000, d = 30, beta = 0.1, ridge 1
     put, data = _put_case()
     st = ridge_statistics(data, put.phi, ridge=1.0)
-    sol = r2pvi(data, put.phi, put.rewards, divergence="kl", lam=1e-3, beta=0.1, ridge=1.0, q_max=put.code_caps(),
-                simplex_features=False, stats=st)
+    sol = r2pvi(
+        data,
+        put.phi,
+        put.rewards,
+        divergence="kl",
+        lam=1e-3,
+        beta=0.1,
+        ridge=1.0,
+        q_max=put.code_caps(),
+        simplex_features=False,
+        stats=st,
+    )
     at_cap_wrongly = 0
     for h in range(put.horizon - 1):
         supp = st.support[h]

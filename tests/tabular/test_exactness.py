@@ -30,8 +30,9 @@ def _certified_optimal_values(P: np.ndarray, R: np.ndarray, gamma: float, pi: np
     return Vl.astype(np.float64)
 
 
-@pytest.mark.parametrize(("S", "A", "gamma"), [(16, 3, 0.99), (13, 3, 0.99), (50, 4, 0.999), (200, 5, 0.99),
-                                               (200, 3, 0.999), (100, 4, 0.9)])
+@pytest.mark.parametrize(
+    ("S", "A", "gamma"), [(16, 3, 0.99), (13, 3, 0.99), (50, 4, 0.999), (200, 5, 0.99), (200, 3, 0.999), (100, 4, 0.9)]
+)
 def test_lp_and_pi_meet_an_independent_certificate_to_1e9(S, A, gamma):
     for seed in range(2):
         mdp = mdps.garnet(S, A, min(S, 5), gamma=gamma, rng=seed)
@@ -67,8 +68,9 @@ def test_value_iteration_message_names_the_real_reason():
     assert "max_iter=3 reached" in sol.message and "not within tol" in sol.message
 
 
-@pytest.mark.parametrize("solver", ["backward_induction", "policy_iteration_finite", "policy_iteration",
-                                    "value_iteration"])
+@pytest.mark.parametrize(
+    "solver", ["backward_induction", "policy_iteration_finite", "policy_iteration", "value_iteration"]
+)
 def test_overflow_is_reported(solver):
     P = np.full((2, 2, 2), 0.5)
     R = np.full((2, 2), 1e308)

@@ -110,12 +110,39 @@ def test_report_path_that_is_a_file_is_a_one_line_error(tmp_path, command):
     target.write_text("not a directory")
     store = tmp_path / "s.sqlite"
     if command == "report":  # a real store, so that only --report is wrong
-        assert main(["verify", "exact-solvers", "--preset", "tiny", "--workers", "0", "--store", str(store),
-                     "--report", str(tmp_path / "rep"), "--no-progress"]) == 0
+        assert (
+            main(
+                [
+                    "verify",
+                    "exact-solvers",
+                    "--preset",
+                    "tiny",
+                    "--workers",
+                    "0",
+                    "--store",
+                    str(store),
+                    "--report",
+                    str(tmp_path / "rep"),
+                    "--no-progress",
+                ]
+            )
+            == 0
+        )
         args = ["report", "--store", str(store), "--report", str(target)]
     else:
-        args = ["verify", "exact-solvers", "--preset", "tiny", "--workers", "0", "--store", str(store),
-                "--no-progress", "--report", str(target)]
+        args = [
+            "verify",
+            "exact-solvers",
+            "--preset",
+            "tiny",
+            "--workers",
+            "0",
+            "--store",
+            str(store),
+            "--no-progress",
+            "--report",
+            str(target),
+        ]
     r = _run(*args)
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr

@@ -59,7 +59,7 @@ def test_rerun_skips_finished_seeds(tmp_path):
 
 
 def _sweep_process(script_body: str) -> subprocess.Popen:
-    script = "import sys\n" f"sys.path.insert(0, {str(HERE)!r})\n" + textwrap.dedent(script_body)
+    script = f"import sys\nsys.path.insert(0, {str(HERE)!r})\n" + textwrap.dedent(script_body)
     env = dict(os.environ, PYTHONPATH=str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     return subprocess.Popen([sys.executable, "-c", script], env=env, start_new_session=True)
 

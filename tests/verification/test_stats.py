@@ -18,8 +18,10 @@ def test_binomial_by_hand():
     assert binomial_test(1, 20, 0.05).verdict == "PASS"  # P(X >= 1) = 1 - 0.95^20 = 0.64
 
 
-@pytest.mark.parametrize(("delta", "alpha", "n"), [(0.25, 0.05, 3), (0.05, 0.05, 2), (0.5, 0.25, 3), (0.1, 0.05, 2),
-                                                   (0.0, 0.05, 1), (0.5, 0.05, 5)])
+@pytest.mark.parametrize(
+    ("delta", "alpha", "n"),
+    [(0.25, 0.05, 3), (0.05, 0.05, 2), (0.5, 0.25, 3), (0.1, 0.05, 2), (0.0, 0.05, 1), (0.5, 0.05, 5)],
+)
 def test_power_seeds_by_hand(delta, alpha, n):
     # 0.25^2 = 0.0625 >= 0.05 > 0.25^3; 0.05^1 = alpha exactly is not < alpha; 0.5^2 = 0.25 = alpha; 0.5^4 = 0.0625
     assert binomial_power_seeds(delta, alpha) == n

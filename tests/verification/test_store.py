@@ -40,8 +40,10 @@ def _sql(store: Path, query: str, args: tuple = ()) -> list[tuple]:
 
 def _snapshot(path: Path) -> tuple[str, int, list[str]]:
     """Content hash and mtime of a file, and the files beside it (-wal/-shm would show up here)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns, sorted(
-        p.name for p in path.parent.iterdir()
+    return (
+        hashlib.sha256(path.read_bytes()).hexdigest(),
+        path.stat().st_mtime_ns,
+        sorted(p.name for p in path.parent.iterdir()),
     )
 
 
@@ -70,8 +72,12 @@ def test_store_with_escaping_preset_names_writes_nothing_outside_the_report(tmp_
     _sweep(store)
     evil = tmp_path / "evil"  # an absolute path, like /tmp/evil
     for preset in ("../../escaped", str(evil)):
-        _sql(store, "INSERT INTO results SELECT claim, ?, cell, seed, result, elapsed, finished_at, code_version, "
-             "code_hash FROM results WHERE preset = 'tiny'", (preset,))
+        _sql(
+            store,
+            "INSERT INTO results SELECT claim, ?, cell, seed, result, elapsed, finished_at, code_version, "
+            "code_hash FROM results WHERE preset = 'tiny'",
+            (preset,),
+        )
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     assert main(["report", "--store", str(store), "--report", str(rep)]) == 2
     err = _one_line_error(capsys)
@@ -306,8 +312,19 @@ def test_cli_verify_refuses_a_store_of_other_code(tmp_path, capsys):
     store = tmp_path / "s.sqlite"
     _sweep(store)
     _sql(store, "UPDATE results SET code_hash = '0123456789abcdef' WHERE seed = 0")
-    argv = ["verify", "exact-solvers", "--preset", "tiny", "--workers", "0", "--store", str(store), "--no-progress",
-            "--report", str(tmp_path / "rep")]
+    argv = [
+        "verify",
+        "exact-solvers",
+        "--preset",
+        "tiny",
+        "--workers",
+        "0",
+        "--store",
+        str(store),
+        "--no-progress",
+        "--report",
+        str(tmp_path / "rep"),
+    ]
     assert main(argv) == 2
     err = _one_line_error(capsys)
     assert "claim 'exact-solvers'" in err and "0123456789abcdef" in err and "another --store" in err, err

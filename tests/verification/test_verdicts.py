@@ -117,8 +117,9 @@ def test_censored_runs_cannot_pass_a_rate():
         rows.append({"eps": eps.tolist(), "episodes": np.minimum(k, cap).tolist(), "censored_at": (k > cap).tolist()})
     cell = _cell(rows)
     naive = RateCheck("episodes", "eps", exponent=lambda p: -2.0, direction="two-sided", max_width=1.5)
-    aware = RateCheck("episodes", "eps", exponent=lambda p: -2.0, direction="two-sided", max_width=1.5,
-                      censored="censored_at")
+    aware = RateCheck(
+        "episodes", "eps", exponent=lambda p: -2.0, direction="two-sided", max_width=1.5, censored="censored_at"
+    )
     share = np.mean([r["censored_at"] for r in rows], axis=0).max()
     assert share > 0.5
     pulled = naive.evaluate(cell).detail["slope"]
@@ -170,8 +171,17 @@ def cli_claims():
     [("t-pass", "PASS", 0), ("t-nan-results", "FAIL", 1), ("t-nan-bound", "FAIL", 1), ("t-vacuous", "VACUOUS", 3)],
 )
 def test_cli_exit_code_follows_the_verdict(cli_claims, tmp_path, capsys, name, verdict, code):
-    args = ["verify", name, "--workers", "0", "--store", str(tmp_path / "s.sqlite"), "--report", str(tmp_path / "r"),
-            "--no-progress"]
+    args = [
+        "verify",
+        name,
+        "--workers",
+        "0",
+        "--store",
+        str(tmp_path / "s.sqlite"),
+        "--report",
+        str(tmp_path / "r"),
+        "--no-progress",
+    ]
     assert main(args) == code
     assert f"{name:24s} {verdict}" in capsys.readouterr().out
 

@@ -63,8 +63,8 @@ from verification.core import (
     Preset,
     RateCheck,
     probability_maximum,
-    regret_maximum,
     register,
+    regret_maximum,
 )
 
 DELTA = 0.05

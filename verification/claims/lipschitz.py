@@ -74,8 +74,7 @@ from rltheory.lipschitz import (
     wasserstein_line,
 )
 from rltheory.tabular import policy_iteration
-from verification.core import SeedMaximumBoundCheck
-from verification.core import BoundCheck, Claim, EqualityCheck, Mutant, Preset, register
+from verification.core import BoundCheck, Claim, EqualityCheck, Mutant, Preset, SeedMaximumBoundCheck, register
 
 CITATION = (
     "R. Zheng, X. Wang, H. Xu, F. Huang, Is Model Ensemble Necessary? Model-based RL via a Single Model with "

@@ -85,7 +85,6 @@ from rltheory.robust import (
 )
 from rltheory.tabular import evaluate_policy
 from verification.core import (
-    BoundCheck,
     CellData,
     Check,
     CheckOutcome,

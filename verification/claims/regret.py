@@ -42,7 +42,7 @@ import mdps
 from rltheory.agents import LSVIUCB, UCBVI, interleaved_cost_ratio, jin_beta, run_episodes
 from rltheory.bounds import get as get_theorem
 from rltheory.mdp import TabularMDP
-from verification.core import BoundCheck, Claim, Mutant, Preset, RateCheck, regret_maximum, register
+from verification.core import BoundCheck, Claim, Mutant, Preset, RateCheck, register, regret_maximum
 
 DELTA = 0.05
 #: The regret constant c' of Jin et al.'s Theorem 3.1 is not stated in the paper; this claim uses c' = 1.
