@@ -210,8 +210,9 @@ def choice(name: str, value: Any, options: Iterable[Any]) -> Any:
 
 
 def generator(name: str, rng: Any) -> np.random.Generator:
-    """A ``numpy.random.Generator`` from ``None`` (fresh entropy), a non-negative ``int`` seed, a ``SeedSequence``,
-    a ``BitGenerator`` or a ``Generator`` (returned as is, so its stream is shared with the caller).
+    """A ``numpy.random.Generator`` from ``None`` (fresh entropy), a non-negative ``int`` seed or a non-empty
+    sequence of them (``SeedSequence`` entropy, as ``numpy.random.default_rng`` takes), a ``SeedSequence``, a
+    ``BitGenerator`` or a ``Generator`` (returned as is, so its stream is shared with the caller).
 
     Raises:
         ArgumentTypeError: any other type (a string, a float, a bool, a legacy ``RandomState``...).
@@ -224,8 +225,19 @@ def generator(name: str, rng: Any) -> np.random.Generator:
         if seed < 0:
             raise ValidationError(f"{name} must be a non-negative seed, got {seed}", name)
         return np.random.default_rng(seed)
+    if (
+        isinstance(rng, (list, tuple, np.ndarray))
+        and np.ndim(rng) == 1
+        and len(rng) > 0
+        and all(_is_real_scalar(x, integer=True) for x in rng)
+    ):
+        seeds = [int(x) for x in rng]  # entropy for a SeedSequence, as numpy.random.default_rng accepts it
+        if min(seeds) < 0:
+            raise ValidationError(f"{name} must hold non-negative seeds, got {seeds}", name)
+        return np.random.default_rng(seeds)
     raise ArgumentTypeError(
-        f"{name} must be None, an int seed, a numpy.random.SeedSequence or a numpy.random.Generator, "
+        f"{name} must be None, an int seed (or a sequence of them), a numpy.random.SeedSequence or a "
+        "numpy.random.Generator, "
         f"got {_describe(rng)}",
         name,
     )

@@ -115,6 +115,10 @@ def test_generator():
     for bad in ("abc", 1.5, True, [1.0], np.random.RandomState(0), object()):
         _assert_rejected(lambda bad=bad: val.generator("rng", bad), "rng", val.ArgumentTypeError)
     _assert_rejected(lambda: val.generator("rng", -1), "rng", val.ValidationError)
+    # a sequence of int seeds is SeedSequence entropy, as numpy.random.default_rng takes it
+    assert val.generator("rng", [1, 2]).random() == np.random.default_rng([1, 2]).random()
+    _assert_rejected(lambda: val.generator("rng", [1, -2]), "rng", val.ValidationError)
+    _assert_rejected(lambda: val.generator("rng", []), "rng", val.ArgumentTypeError)
 
 
 class TestRealArray:
