@@ -22,8 +22,9 @@ Both carry the argument's name in ``.argument``. The rules:
 * **Booleans** (:func:`boolean`) are ``True``/``False``/``np.bool_`` only: ``"no"`` and ``1`` are rejected.
 * **Real arrays** (:func:`real_array`) have a boolean, integer or float dtype; complex, object, string, datetime and
   structured arrays are rejected, dense or ``scipy.sparse``. Entries must be finite unless ``finite=False``.
-* **Random generators** (:func:`generator`) are ``None``, a non-negative ``int`` seed, a
-  ``numpy.random.SeedSequence``, a ``BitGenerator`` or a ``Generator`` (returned as is).
+* **Random generators** (:func:`generator`) are ``None``, a non-negative ``int`` seed or a non-empty sequence of
+  them (``SeedSequence`` entropy), a ``numpy.random.SeedSequence``, a ``BitGenerator`` or a ``Generator``
+  (returned as is).
 * **Choices** (:func:`choice`) compare by type and value: ``True`` is not the option ``1``.
 """
 

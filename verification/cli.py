@@ -67,7 +67,10 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         return 2
     try:
         mdp = mdps.make(args.instance, **kwargs)
-        sol = solve(mdp, method=args.method)
+        if args.tol is not None and (args.method or "") != "value_iteration":
+            print("rltheory solve: --tol is value iteration's tolerance; give --method value_iteration", file=sys.stderr)
+            return 2
+        sol = solve(mdp, method=args.method, **({"tol": args.tol} if args.tol is not None else {}))
     except (ValueError, TypeError) as exc:
         print(f"rltheory solve: {exc}", file=sys.stderr)
         return 2
@@ -129,7 +132,7 @@ def _cmd_zoo(args: argparse.Namespace) -> int:
     return 0
 
 
-#: ``rltheory verify`` exit codes (also in docs/verification.md).
+#: ``rltheory verify`` exit codes (also in docs/cli.md).
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_UNDECIDED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
@@ -260,14 +263,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
         print(f"rltheory report: {exc}", file=sys.stderr)
         return 2
     report_dir = Path(args.report)
+    verdicts: list[str] = []
     try:
         for preset, claims in claims_by_preset.items():
             out = report_dir if len(presets) == 1 else report_dir / check_name("preset", preset)
-            _print_reports(write_reports(claims, preset, args.store, out), str(out))
-    except StoreError as exc:  # e.g. a malformed row
+            reports = write_reports(claims, preset, args.store, out)
+            verdicts += [r.verdict for r in reports]
+            _print_reports(reports, str(out))
+    except (StoreError, ValueError) as exc:  # e.g. a malformed row or a non-numeric measurement
         print(f"rltheory report: {exc}", file=sys.stderr)
         return 2
-    return 0
+    return _verify_exit_code(verdicts)  # the same codes as verify: 0 only when every claim is PASS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -339,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="instance parameter, e.g. --param n_states=10 (repeatable)",
     )
+    p.add_argument("--tol", type=float, default=None, help="value iteration's sup-norm tolerance (default 1e-8)")
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.add_argument("--max-rows", type=int, default=40, help="states shown in the table")
     p.set_defaults(func=_cmd_solve)

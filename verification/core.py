@@ -490,13 +490,15 @@ class Mutant:
         name: short name, used as ``rltheory verify CLAIM --mutant NAME``.
         description: what is wrong, in one line.
         params: merged into every cell of the preset.
-        bound_scale: multiplies the bound of every deciding :class:`BoundCheck`.
-        tol_scale: multiplies the tolerance of every deciding :class:`EqualityCheck`.
+        bound_scale: multiplies the bound of every deciding (or targeted) :class:`BoundCheck`.
+        tol_scale: multiplies the tolerance of every deciding (or targeted) :class:`EqualityCheck`.
         transform: ``transform(check) -> check`` applied to every deciding check after the scales.
         run: a replacement run function (module level, picklable); the claim's own when None.
         preset: the claim's preset it runs on, or an explicit :class:`Preset`; small enough for the default test
             run, with enough seeds that the mutant's checks are powered.
         n_seeds: overrides the preset's seed count.
+        targets: labels of the checks the mutant is aimed at: the scales and ``transform`` apply to those only, and
+            one of them must FAIL (not some other check). Empty: every deciding check is a target.
     """
 
     name: str
@@ -508,10 +510,11 @@ class Mutant:
     run: RunFn | None = None
     preset: str | Preset = "tiny"
     n_seeds: int | None = None
+    targets: tuple[str, ...] = ()
 
 
 def _mutate_check(check: Any, mutant: Mutant) -> Any:
-    if check.informational:
+    if check.informational or (mutant.targets and check.label not in mutant.targets):
         return check
     if isinstance(check, BoundCheck) and mutant.bound_scale != 1.0:
         check = replace(check, scale=check.scale * mutant.bound_scale)

@@ -70,15 +70,19 @@ def _run_source(run: Any) -> str:
     if isinstance(run, functools.partial):
         return _run_source(run.func) + f"\npartial{run.args!r}{sorted(run.keywords.items())!r}"
     try:
-        return inspect.getsource(run)
+        # the whole module: its constants, instances and helpers decide the results as much as the function does
+        module = inspect.getmodule(run)
+        own = inspect.getsource(run)
+        return own + "\0" + (inspect.getsource(module) if module is not None else "")
     except (OSError, TypeError):
         return f"{getattr(run, '__module__', '?')}.{getattr(run, '__qualname__', type(run).__qualname__)}"
 
 
 def code_hash(run: RunFn, params: dict[str, Any]) -> str:
-    """Fingerprint of the code computing a cell: SHA-256 (16 hex digits) of the run function's source and the
-    cell's parameters. It does not see changes in the functions the run function calls; the package version,
-    stored beside it, stands for those."""
+    """Fingerprint of the code computing a cell: SHA-256 (16 hex digits) of the run function's source, the source
+    of the whole module that defines it (its constants, instance builders and helpers) and the cell's parameters.
+    It does not see changes in other modules the run function calls (e.g. a solver in ``rltheory``); the package
+    version, stored beside it, stands for those."""
     text = _run_source(run) + "\0" + cell_key(params)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

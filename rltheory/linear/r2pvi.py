@@ -284,9 +284,11 @@ def kl_duality_weights(M: np.ndarray, v: np.ndarray, lam: float, *, cap: float) 
     coordinate whose regression weights only sit on states well above that minimum; the clip then returned ``cap``
     in place of the true weight, e.g. 20 instead of 6.86-9.51 on the American put at ``lam = 1e-3``.)
 
-    A row whose positive and negative terms cancel to within float64's rounding of the sum
-    (``|sum| <= 8 n eps sum |terms|``) has no reliable sign; where that uncertainty reaches a weight below
-    ``cap`` the weight cannot be computed in float64, and the coordinate is flagged.
+    A row whose positive and negative terms cancel to within float64's rounding of the sum has no reliable value:
+    each term carries the rounding of its exponent (absolute ``eps (|t_s| + |T_i|)``, large when ``V / lam`` is)
+    and the sum that of ``n`` additions, so the error bound is ``8 eps sum_s |term_s| (n + |t_s| + |T_i|)``; where
+    ``|sum|`` is within it and the uncertainty reaches a weight below ``cap``, the weight cannot be computed in
+    float64, and the coordinate is flagged.
 
     Args:
         M: ``[d, n]`` regression weights on the sampled next states.
@@ -308,7 +310,10 @@ def kl_duality_weights(M: np.ndarray, v: np.ndarray, lam: float, *, cap: float) 
     Tl = np.where(live, T, 0.0)
     e = np.exp(t - Tl[:, None])  # in [0, 1], exactly 1 at each row's dominant term
     signed = (np.sign(M) * e).sum(axis=1)
-    err = 8.0 * n * np.finfo(np.float64).eps * e.sum(axis=1)
+    # rounding of the sum (n terms) and of each exponent t_s - T_i, whose absolute error ~ eps (|t_s| + |T_i|)
+    # becomes a relative error of its term: both bound what cancellation can leave of the sum
+    t_mag = np.where(np.isfinite(t), np.abs(t), 0.0) + np.abs(Tl)[:, None]
+    err = 8.0 * np.finfo(np.float64).eps * (e * (n + t_mag)).sum(axis=1)
     w = np.full(d, float(cap))
     pos = live & (signed > 0)
     with np.errstate(divide="ignore"):

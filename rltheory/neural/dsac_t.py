@@ -42,7 +42,9 @@ return's std, and matches this halved fixed point, :func:`mdps.lqr.evaluate_line
 sampled return ``y_z`` (no expected-value substitution), clipping at a fixed ``v1_td_bound`` and no ``omega`` weight.
 ``algorithm="sac"`` replaces the critics by two scalar Q networks, ``y = r + gamma (1 - d) (min_i Q_bar_i' - alpha
 log pi)`` and ``L = sum_i mean((Q_i - y)^2) / 2`` (Haarnoja et al. 2018), everything else (networks, target policy,
-delayed updates, learning rates) unchanged, so the three compare on equal terms.
+delayed updates, learning rates) unchanged, so the three compare on equal terms. The tanh-Gaussian policy, SAC's
+critic, policy and temperature losses, Polyak averaging and the optimiser set-up are those of
+:mod:`rltheory.neural.common.sac` (re-exported here), shared with MBPO's SAC.
 
 Differences from the official code (none change the algorithm): the policy and temperature gradients are computed
 only on the iterations that apply them (the official code computes them every iteration and discards half); the
@@ -61,7 +63,6 @@ References:
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,16 @@ from rltheory.neural.common.config import TrainConfig
 from rltheory.neural.common.device import get_device
 from rltheory.neural.common.nets import mlp
 from rltheory.neural.common.replay import Batch
+from rltheory.neural.common.sac import (
+    TanhGaussianPolicy,
+    alpha_loss,
+    box_action_space,
+    default_target_entropy,
+    policy_loss,
+    polyak,
+    sac_critic_loss,
+    sac_optimizers,
+)
 from rltheory.neural.common.seeding import Generators, init_scope, make_generators
 from rltheory.neural.common.training import TrainLog, make_gym_env, train_off_policy
 
@@ -104,7 +115,6 @@ __all__ = [
 
 ALGORITHMS = ("dsac-t", "dsac-v1", "sac")
 LOSS_FORMS = ("paper", "code-2025")
-_TANH_EPS = 1e-6  # the official TanhGaussDistribution's EPS in log(1 + EPS - tanh(u)^2)
 
 
 # ------------------------------------------------------------------------------------------------------ config
@@ -244,53 +254,6 @@ class Critic(nn.Module):
         if not self.distributional:
             return out[..., 0], None
         return out[..., 0], F.softplus(out[..., 1])
-
-
-class TanhGaussianPolicy(nn.Module):
-    """``a = scale * tanh(u) + shift``, ``u ~ N(mu(s), sigma(s)^2)``, log-std clamped (the official
-    ``StochaPolicy`` with ``std_type="mlp_shared"`` and ``TanhGaussDistribution``)."""
-
-    scale: torch.Tensor
-    shift: torch.Tensor
-
-    def __init__(
-        self,
-        obs_dim: int,
-        act_dim: int,
-        action_low: np.ndarray,
-        action_high: np.ndarray,
-        hidden: Sequence[int],
-        activation: str,
-        *,
-        log_std_min: float,
-        log_std_max: float,
-    ) -> None:
-        super().__init__()
-        self.net = mlp(obs_dim, 2 * act_dim, hidden, activation=activation)
-        low, high = torch.as_tensor(action_low, dtype=torch.float32), torch.as_tensor(action_high, dtype=torch.float32)
-        self.register_buffer("scale", (high - low) / 2)
-        self.register_buffer("shift", (high + low) / 2)
-        self.log_std_min, self.log_std_max = log_std_min, log_std_max
-
-    def dist(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and std of the pre-tanh Gaussian, `[B, act_dim]` each."""
-        mu, log_std = self.net(obs).chunk(2, dim=-1)
-        return mu, log_std.clamp(self.log_std_min, self.log_std_max).exp()
-
-    def sample(self, obs: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """A reparameterised action `[B, act_dim]` and its log-density `[B]` (tanh and scale corrected)."""
-        mu, std = self.dist(obs)
-        noise = torch.randn(mu.shape, generator=gen, device=mu.device, dtype=mu.dtype)
-        u = mu + std * noise
-        t = torch.tanh(u)
-        logp = (-0.5 * noise.pow(2) - std.log() - 0.5 * math.log(2 * math.pi)).sum(-1)
-        logp = logp - torch.log(1 + _TANH_EPS - t.pow(2)).sum(-1) - torch.log(self.scale).sum()
-        return self.scale * t + self.shift, logp
-
-    def mode(self, obs: torch.Tensor) -> torch.Tensor:
-        """The deterministic action ``scale * tanh(mu) + shift`` (the official evaluator's)."""
-        mu, _ = self.dist(obs)
-        return self.scale * torch.tanh(mu) + self.shift
 
 
 # ------------------------------------------------------------------------------------------------------- losses
@@ -434,27 +397,7 @@ def dsac_t_2025_critic_loss(
     return torch.mean(ratio * (h_mean + std * (s_d.pow(2) - h_var) / (s_d + bias)))
 
 
-def sac_critic_loss(q: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """SAC's critic loss ``mean((Q - y)^2) / 2`` with ``y`` detached."""
-    return 0.5 * torch.mean((q - y.detach()).pow(2))
-
-
-def policy_loss(alpha: float | torch.Tensor, logp: torch.Tensor, q_min: torch.Tensor) -> torch.Tensor:
-    """``mean(alpha log pi(a~|s) - min_i Q_i(s, a~))`` (SAC's reparameterised policy loss)."""
-    return torch.mean(alpha * logp - q_min)
-
-
-def alpha_loss(log_alpha: torch.Tensor, logp: torch.Tensor, target_entropy: float) -> torch.Tensor:
-    """``-log alpha * mean(log pi + H)``: alpha grows when the entropy ``-E log pi`` is below ``H``."""
-    return -log_alpha * torch.mean(logp.detach() + target_entropy)
-
-
 # -------------------------------------------------------------------------------------------------------- agent
-def _polyak(target: Sequence[torch.Tensor], source: Sequence[torch.Tensor], tau: float) -> None:
-    with torch.no_grad():
-        torch._foreach_lerp_(list(target), list(source), tau)
-
-
 class DSACT:
     """The DSAC-T / DSAC-v1 / SAC learner (networks, optimisers, moving averages); see the module docstring.
 
@@ -512,11 +455,15 @@ class DSACT:
             list(self.critic_targets.parameters()) + list(self.policy_target.parameters()),
             self._critic_params + self._policy_params,
         )
-        # foreach Adam is the same arithmetic as the default per-tensor loop, with fewer kernel launches
-        self.critic_opt = torch.optim.Adam(self._critic_params, lr=c.value_lr, foreach=True)
-        self.policy_opt = torch.optim.Adam(self._policy_params, lr=c.policy_lr, foreach=True)
-        self.alpha_opt = torch.optim.Adam([self.log_alpha], lr=c.alpha_lr, foreach=True)
-        self.target_entropy = -float(act_dim) if c.target_entropy is None else float(c.target_entropy)
+        self.critic_opt, self.policy_opt, self.alpha_opt = sac_optimizers(
+            self._critic_params,
+            self._policy_params,
+            self.log_alpha,
+            value_lr=c.value_lr,
+            policy_lr=c.policy_lr,
+            alpha_lr=c.alpha_lr,
+        )
+        self.target_entropy = default_target_entropy(act_dim, c.target_entropy)
         self.tau_b = c.tau if c.tau_b is None else c.tau_b
         self.mean_std: list[torch.Tensor | None] = [None] * n_critics
         self.n_updates = 0
@@ -626,7 +573,7 @@ class DSACT:
             self.policy_opt.step()
             if c.auto_alpha:
                 self.alpha_opt.step()
-            _polyak(*self._polyak_pairs, c.tau)
+            polyak(*self._polyak_pairs, c.tau)
         self.n_updates += 1
         info["critic_loss"] = loss_q.detach()
         info["alpha"] = alpha
@@ -673,16 +620,6 @@ class TrainResult:
     log: TrainLog
 
 
-def _spaces(env: gym.Env) -> tuple[int, int, np.ndarray, np.ndarray]:
-    space = env.action_space
-    if not isinstance(space, gym.spaces.Box):
-        raise ValueError(f"DSAC-T needs Box actions, got {type(space).__name__}")
-    if not (np.isfinite(space.low).all() and np.isfinite(space.high).all()):
-        raise ValueError("DSAC-T's tanh policy needs a bounded action box")
-    obs_dim = int(np.prod(env.observation_space.shape or (1,)))
-    return obs_dim, int(np.prod(space.shape)), np.asarray(space.low, np.float64), np.asarray(space.high, np.float64)
-
-
 def train(
     config: Config,
     *,
@@ -709,7 +646,7 @@ def train(
     fn = env_fn or (lambda: make_gym_env(config.env_id, **config.env_kwargs))
     probe = fn()
     try:
-        obs_dim, act_dim, low, high = _spaces(probe)
+        obs_dim, act_dim, low, high = box_action_space(probe, "DSAC-T")
     finally:
         probe.close()
     prev = torch.get_num_threads()
@@ -759,6 +696,6 @@ def fit_critic_fixed_policy(
         loss.backward()
         agent.critic_opt.step()
         if agent.n_updates % config.delay_update == 0:
-            _polyak(list(agent.critic_targets.parameters()), agent._critic_params, config.tau)
+            polyak(list(agent.critic_targets.parameters()), agent._critic_params, config.tau)
         agent.n_updates += 1
     return agent

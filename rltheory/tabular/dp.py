@@ -326,15 +326,16 @@ def value_iteration(
             raise ValueError("V0 must be finite")
         V = V.copy()
     threshold = np.inf if gamma == 0.0 else tol * (1.0 - gamma) / (2.0 * gamma)
-    # The rule compares ||V_{k+1} - V_k|| with the threshold; once it is below the float64 spacing of the values
-    # (a backup's rounding noise), the rule can never be met and VI would run to max_iter with values short of V*.
+    # The rule compares ||V_{k+1} - V_k|| with the threshold. Below one float64 spacing of the values it can only be
+    # met by an exact floating-point fixed point, which VI need not reach: refuse up front. Between one and a few
+    # spacings it may or may not be met; the loop below stops (success=False) if the change stalls at rounding.
     v_bound = float(np.max(np.abs(mdp.R))) / (1.0 - gamma) + (float(np.max(np.abs(V))) if V.size else 0.0)
-    noise = 8.0 * float(np.spacing(v_bound)) if np.isfinite(v_bound) else 0.0  # overflow: reported after
+    noise = float(np.spacing(v_bound)) if np.isfinite(v_bound) else 0.0  # overflow: reported after
     if threshold < noise:
         raise ValueError(
             f"tol={tol:g} is unattainable by value iteration at gamma={gamma:g}: the stopping rule needs "
             f"||V_(k+1) - V_k|| < tol (1 - gamma) / (2 gamma) = {threshold:.3g}, below the float64 rounding of "
-            f"values up to |R| / (1 - gamma) = {v_bound:.6g} (about {noise:.3g}); give tol >= "
+            f"values up to |R| / (1 - gamma) = {v_bound:.6g} (their spacing {noise:.3g}); give tol >= "
             f"{noise * 2.0 * gamma / (1.0 - gamma):.3g}, or use policy_iteration (exact at any gamma)"
         )
     t0 = time.perf_counter()
@@ -345,6 +346,9 @@ def value_iteration(
     else:
         nit = np.zeros(mdp.batch_shape, dtype=np.int64)
         diff = np.full(mdp.batch_shape, np.inf)
+        best = np.full(mdp.batch_shape, np.inf)
+        since_best = 0
+        stalled = False
         with np.errstate(over="ignore", invalid="ignore"):
             for _ in range(int(max_iter)):
                 V_new = bk.q_backup(mdp, 0, V, gamma).max(axis=-1)
@@ -354,12 +358,26 @@ def value_iteration(
                 V = V_new
                 if not (diff >= threshold).any():  # also stops on NaN (overflow), reported below
                     break
+                # a contraction's change shrinks every few backups; 1000 backups without a new low while the change
+                # is within 1000 spacings of V means it is rounding noise, which the rule cannot get below
+                improved = (diff < best) & running
+                best = np.where(improved, diff, best)
+                since_best = 0 if improved.any() else since_best + 1
+                if since_best >= 1000 and np.all(~running | (diff <= 1e3 * np.spacing(np.abs(V).max(axis=-1)))):
+                    stalled = True
+                    break
     _check_finite_values(mdp, V, "value_iteration")
     Q = bk.q_backup(mdp, 0, V, gamma)
     _, pi = bk.greedy(Q)
     success = bool(np.all(diff < threshold))
     if success:
         msg = "epsilon-optimality rule met"
+    elif backend != "torch" and stalled:
+        msg = (
+            f"stalled: ||V_(k+1) - V_k|| = {float(np.max(diff)):.3g} stopped decreasing at the float64 rounding of V, "
+            f"above the rule's {threshold:.3g}; the values are not certified within tol of V* (use a larger tol, "
+            "or policy_iteration)"
+        )
     else:
         msg = (
             f"max_iter={max_iter} reached before the stopping rule (last ||V_(k+1) - V_k|| = "

@@ -21,9 +21,10 @@ never reaches, where a dual of ``mu`` alone says nothing; the dual is the occupa
 0.99`` (measured), far from the 1e-9 the other solvers meet. So the LP's solution is used for what it determines
 exactly, the optimal policy: the greedy policy of the LP's values is evaluated by a linear solve, and improved by
 policy-iteration steps (with the same tie guard) until stable (0 steps when HiGHS' policy is optimal, which is the
-rule). ``values``, ``q_values``, ``policy`` and ``occupancy`` are those of that certified optimal policy (its exact
-value and its occupancy measure, the vertex of the dual LP it defines); the returned ``residual`` is the duality
-gap ``|mu^T V - <d, R>|`` of the polished pair, and the message reports how far HiGHS' own values were from it.
+rule). ``values``, ``q_values``, ``policy`` and ``occupancy`` are those of that optimal policy (its exact value and
+its occupancy measure, the vertex of the dual LP it defines); the returned ``residual`` is the Bellman optimality
+residual ``||T V - V||`` of the polished values, which certifies them, and the message reports how far HiGHS' own
+values were from them. ``polish=False`` returns HiGHS' solution as it is, for an independent check.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from scipy.optimize import linprog
 from rltheory.mdp import TabularMDP
 from rltheory.tabular import _backup as bk
 from rltheory.tabular._results import Solution
-from rltheory.tabular.dp import occupancy_measure, policy_iteration
+from rltheory.tabular.dp import bellman_residual, occupancy_measure, policy_iteration
 from rltheory.validation import choice
 
 __all__ = ["linear_program"]
@@ -108,13 +109,19 @@ def _solve_one(mdp: TabularMDP, method: str) -> tuple[np.ndarray, np.ndarray, di
     return V, d, info
 
 
-def linear_program(mdp: TabularMDP, *, method: str = "highs") -> Solution:
+def linear_program(mdp: TabularMDP, *, method: str = "highs", polish: bool = True) -> Solution:
     """Solve an MDP as a linear program (primal values and dual occupancy measure) with scipy's HiGHS.
 
-    See the module docstring for both programs. ``values`` come from the primal, ``q_values`` from one exact
-    backup of them, ``policy`` is greedy, and ``occupancy`` is the dual solution: an optimal occupancy measure
-    from ``mdp.initial`` (``[H, S, A]`` summing to 1 per step, or the normalised discounted ``[S, A]``).
-    ``residual`` reports the duality gap ``|mu^T V* - <d, R>|`` (normalised by ``1 - gamma`` when discounted).
+    See the module docstring for both programs and the polish. With ``polish=True`` (default) ``values``,
+    ``q_values``, ``policy`` and ``occupancy`` are those of the optimal policy the LP identifies, computed exactly
+    (its value by a linear solve, its occupancy measure from ``mdp.initial``: ``[H, S, A]`` summing to 1 per step,
+    or the normalised discounted ``[S, A]``), and ``residual`` is the Bellman optimality residual
+    ``||T V - V||_inf`` of those values (per member if batched; the largest step's for a finite horizon), which
+    certifies them. With ``polish=False`` they are HiGHS' own primal values, their greedy policy and the dual
+    solution, accurate to HiGHS' tolerances, and ``residual`` is HiGHS' duality gap ``|mu^T V - <d, R>|``
+    (normalised by ``1 - gamma`` when discounted). Use ``polish=False`` for an LP that shares no code with policy
+    iteration (an independent check, as the ``exact-solvers`` claim does); the polished values are policy
+    iteration's from the LP's policy.
 
     The LP is the slow exact solver (seconds at S=500 where policy iteration takes milliseconds); use it for
     its dual or as an independent check. A batched MDP is solved member by member.
@@ -123,6 +130,7 @@ def linear_program(mdp: TabularMDP, *, method: str = "highs") -> Solution:
         mdp: the MDP (dense or sparse, finite horizon or discounted, batched or not).
         method: a scipy ``linprog`` HiGHS method: ``"highs"``, ``"highs-ds"`` (dual simplex) or
             ``"highs-ipm"`` (interior point).
+        polish: replace HiGHS' solution by the exact one of its greedy policy (see above).
 
     Returns:
         :class:`Solution` with ``occupancy`` set.
@@ -144,6 +152,23 @@ def linear_program(mdp: TabularMDP, *, method: str = "highs") -> Solution:
         gaps.append(info["duality_gap"])
         nits += info["nit"]
     V_lp = np.stack(Vs) if mdp.batched else Vs[0]
+    d_lp = np.stack(ds) if mdp.batched else ds[0]
+    lp_gap = np.asarray(gaps) if mdp.batched else float(gaps[0])
+    if not polish:
+        Q = bk.q_from_values(mdp, V_lp)
+        _, pi = bk.greedy(Q)
+        return Solution(
+            values=V_lp,
+            q_values=Q,
+            policy=pi,
+            method="linear_program",
+            success=True,
+            nit=nits,
+            residual=lp_gap,
+            message="HiGHS optimal (primal and dual, unpolished: accurate to HiGHS' tolerances)",
+            elapsed=time.perf_counter() - t0,
+            occupancy=d_lp,
+        )
     # exact polish: the LP's greedy policy, evaluated exactly and improved until stable (module docstring)
     _, pi_lp = bk.greedy(bk.q_from_values(mdp, V_lp))
     exact = policy_iteration(mdp, policy0=pi_lp)
@@ -152,19 +177,10 @@ def linear_program(mdp: TabularMDP, *, method: str = "highs") -> Solution:
     V, Q, pi = exact.values, exact.q_values, exact.policy
     d = occupancy_measure(mdp, pi)
     lp_error = float(np.max(np.abs(V_lp - V)))
-    lp_gap = float(np.max(gaps))
-    R = (
-        mdp.R
-        if mdp.is_discounted or mdp.r_time_varying
-        else np.broadcast_to(
-            np.expand_dims(mdp.R, -3),
-            mdp.batch_shape + (int(mdp.horizon or 0), mdp.n_states, mdp.n_actions),
-        )
-    )
-    axes = tuple(range(-2 if mdp.is_discounted else -3, 0))
-    V0 = V if mdp.is_discounted else V[..., 0, :]
-    scale = (1.0 - mdp.gamma) if mdp.is_discounted else 1.0  # type: ignore[operator]
-    gap = np.abs((V0 * mdp.initial).sum(-1) * scale - (d * R).sum(axis=axes))
+    # optimality certificate of the polished values: ||T V - V||_inf (0 up to round-off exactly at V*); a policy's
+    # own value and occupancy always have a zero duality gap, so that gap would certify nothing
+    cert = bellman_residual(mdp, V)
+    cert = np.max(cert, axis=-1) if not mdp.is_discounted else cert
     return Solution(
         values=V,
         q_values=Q,
@@ -172,10 +188,11 @@ def linear_program(mdp: TabularMDP, *, method: str = "highs") -> Solution:
         method="linear_program",
         success=True,
         nit=nits + int(np.sum(exact.nit)),
-        residual=gap if mdp.batched else float(gap),
+        residual=np.asarray(cert) if mdp.batched else float(cert),
         message=(
-            f"HiGHS optimal (primal and dual; its values within {lp_error:.2g} of the polished ones, its duality gap "
-            f"{lp_gap:.2g}), polished by {int(np.sum(exact.nit)) - 1} policy-iteration steps from its greedy policy"
+            f"HiGHS optimal (its values within {lp_error:.2g} of the polished ones, its duality gap "
+            f"{float(np.max(lp_gap)):.2g}), polished by {int(np.sum(exact.nit)) - 1} policy-iteration steps from "
+            "its greedy policy; residual = Bellman optimality residual of the polished values"
         ),
         elapsed=time.perf_counter() - t0,
         occupancy=d,

@@ -50,6 +50,17 @@ def test_signed_rows_and_the_floor():
     assert w[0] == 4.0  # 1 - 0.5 log(1e-9) = 11.4 > 4
 
 
+def test_cancellation_amplified_by_large_exponents_is_flagged():
+    # 0.7 - (0.7 - 1e-14) leaves 1e-14 of the sum; at lam = 1e-4 each exponent -v/lam = -1e4 carries an absolute
+    # rounding of ~2e-12, far above what is left: the float64 weight is off (1.00274 against 1.00322), so it must
+    # be flagged rather than returned as if exact
+    M = np.array([[0.7, -(0.7 - 1e-14), 0.0]])
+    v = np.array([1.0, 1.0, 1.5])
+    w, bad = kl_duality_weights(M, v, 1e-4, cap=20.0)
+    ref = _reference(M, v, 1e-4, 20.0)
+    assert bad.tolist() == [True] or abs(w[0] - ref[0]) <= 1e-9 * abs(ref[0])
+
+
 def test_cancellation_below_float64_is_flagged():
     # +1 and -(1 - 1e-17) e^{0}: the sum is 1e-17 in exact arithmetic but 0 or garbage in float64
     M = np.array([[1.0, -(1.0 - 1e-17)]])

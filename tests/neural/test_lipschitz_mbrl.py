@@ -13,8 +13,10 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from rltheory.lipschitz import lipschitz_lower_bound, lipschitz_upper_bound  # noqa: E402
-from rltheory.neural.common import Batch, make_generators  # noqa: E402
+from rltheory.neural.common import Batch, ReplayBuffer, make_generators  # noqa: E402
+from rltheory.neural.common.mbpo import model_pool_capacity, rollout_length  # noqa: E402
 from rltheory.neural.lipschitz_mbrl import (  # noqa: E402
+    SINGLE_MODELS,
     VARIANTS,
     Config,
     GaussianEnsemble,
@@ -23,12 +25,12 @@ from rltheory.neural.lipschitz_mbrl import (  # noqa: E402
     adversarial_penalty,
     adversarial_perturbation,
     gaussian_nll_loss,
-    report_table,
     sac_target,
     soft_clamp_logvar,
     train,
     value_aware_error,
 )
+from verification.claims.lipschitz_mbrl import report_table  # noqa: E402
 
 
 def _smoke(variant: str, device, **kw):
@@ -208,8 +210,57 @@ def test_config_presets_and_validation():
         Config.tiny(variant="nope")
     with pytest.raises(ValueError, match="num_elites"):
         Config.tiny(num_elites=9)
-    with pytest.raises(ValueError, match="checkpoint"):
-        Config.tiny(checkpoint_every=10)
+    with pytest.raises(ValueError, match="single_model"):
+        Config.tiny(single_model="nope")
+    with pytest.raises(ValueError, match="num_envs"):
+        Config.tiny(num_envs=2)
+    with pytest.raises(ValueError, match="model_pool_size"):
+        Config.tiny(model_pool_size=0)
+
+
+def test_single_model_is_deterministic_by_default():
+    assert Config.tiny().single_model == "deterministic" and SINGLE_MODELS == ("deterministic", "gaussian")
+    for v in VARIANTS:
+        assert Config.tiny(variant=v).deterministic_model == (v != "ensemble")
+        assert not Config.tiny(variant=v, single_model="gaussian").deterministic_model
+
+
+def test_deterministic_draw_is_the_mean_and_draws_no_noise(device):
+    m = GaussianEnsemble(1, 3, 1, (8,), "silu").to(device)
+    obs, act = _randn(device, 6, 3), _randn(device, 6, 1, seed=1)
+    g = torch.Generator(device=device).manual_seed(0)
+    r, nxt = m.sample(obs, act, g, deterministic=True)
+    mean, _ = m(torch.cat([obs, act], dim=-1))
+    assert torch.equal(r, mean[0, :, 0]) and torch.equal(nxt, obs + mean[0, :, 1:])
+    g2 = torch.Generator(device=device).manual_seed(0)
+    torch.randint(0, 1, (6,), generator=g2, device=device)  # only the elite draw was taken from the generator
+    assert torch.equal(g.get_state(), g2.get_state())
+    r_g, _ = m.sample(obs, act, torch.Generator(device=device).manual_seed(0))
+    assert not torch.equal(r_g, r)  # the Gaussian draw adds noise
+
+
+def test_model_pool_is_sized_as_mbpo():
+    # MBPO's _reallocate_model_pool: retain_epochs * int(k * rollout_batch_size * epoch_length / model_train_freq)
+    p = Config.paper()
+    assert [model_pool_capacity(p, k) for k in (1, 15)] == [400_000, 6_000_000]
+    assert [rollout_length(p.rollout_schedule, e) for e in (0, 20, 85, 150, 300)] == [1, 1, 8, 15, 15]
+    t = Config.tiny()
+    assert [model_pool_capacity(t, k) for k in (1, 5)] == [8_000, 40_000]  # 5 retained epochs of 1,600 rollouts
+    assert model_pool_capacity(t.replace(model_pool_size=123), 5) == 123
+
+
+def test_replay_buffer_resize_keeps_the_newest_in_order():
+    buf = ReplayBuffer(1, 1, 4)
+    for i in range(6):  # wraps: holds 2, 3, 4, 5 with 4, 5 at the front
+        buf.add([i], [0.0], float(i), [i], 0.0)
+    buf.resize(3)
+    assert buf.rew[: len(buf)].tolist() == [3.0, 4.0, 5.0] and buf.capacity == 3
+    buf.add([6], [0.0], 6.0, [6], 0.0)
+    assert sorted(buf.rew.tolist()) == [4.0, 5.0, 6.0]
+    buf.resize(8)
+    assert len(buf) == 3 and buf.capacity == 8
+    buf.add([7], [0.0], 7.0, [7], 0.0)
+    assert buf.rew[: len(buf)].tolist() == [4.0, 5.0, 6.0, 7.0]
 
 
 # ---------------------------------------------------------------------------------------------------- training

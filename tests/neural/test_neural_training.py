@@ -1,5 +1,6 @@
-"""The shared training loop: determinism, checkpoint/resume (also after SIGKILL), safe checkpoint loading, logs,
-metrics kept on the device; and the DSAC-T smoke runs. The device comes from the ``device`` fixture (conftest.py)."""
+"""The shared training loop: determinism, checkpoint/resume (also after SIGKILL, for DSAC-T and for MBPO on the
+loop's hooks), safe checkpoint loading, logs, metrics kept on the device; and the DSAC-T smoke runs. The device
+comes from the ``device`` fixture (conftest.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 import torch
 from numpy.testing import assert_array_equal
 
-from rltheory.neural import dsac_t
+from rltheory.neural import dsac_t, lipschitz_mbrl
 
 
 def _tiny(device, **kw):
@@ -117,6 +118,77 @@ def test_resume_in_process_is_identical(tmp_path, device):
     ]
 
 
+def test_loop_state_round_trip_and_older_checkpoints():
+    from rltheory.neural.common import LoopState
+
+    st = LoopState.initial(_tiny("cpu"))
+    st.acc = {"x": torch.tensor(1.5, dtype=torch.float64)}
+    d = st.to_dict()
+    assert d["acc"] == {"x": 1.5} and LoopState.from_dict(d) == st
+    legacy = {k: v for k, v in d.items() if k not in ("cpu", "eval_cpu_time")}  # the loop dict before LoopState
+    assert LoopState.from_dict(legacy).cpu == 0.0
+    with pytest.raises(ValueError, match="unknown loop state"):
+        LoopState.from_dict({**d, "nope": 1})
+    with pytest.raises(ValueError, match="incomplete"):
+        LoopState.from_dict({k: v for k, v in d.items() if k != "step"})
+
+
+def test_hooks_run_in_order_and_their_state_is_checkpointed(tmp_path, device):
+    from rltheory.neural.common import LoopHooks, make_generators
+    from rltheory.neural.common.training import train_off_policy
+
+    class Recorder(LoopHooks):
+        def __init__(self):
+            self.calls, self.n_batches = [], 0
+
+        def on_step(self, ctx):
+            self.calls.append(("step", ctx.state.step, ctx.state.n_updates))
+
+        def sample_batch(self, ctx, batch_size):
+            self.n_batches += 1
+            return super().sample_batch(ctx, batch_size)
+
+        def on_eval(self, ctx, returns):
+            return {"hook/n_batches": float(self.n_batches)}
+
+        def on_end(self, ctx):
+            ctx.log({"hook/end": 1.0})
+
+        def state_dict(self):
+            return {"n_batches": self.n_batches}
+
+        def load_state_dict(self, state):
+            self.n_batches = int(state["n_batches"])
+
+    cfg = _tiny(device, total_steps=300, checkpoint_every=250, eval_every=100)
+
+    def run(run_dir, on_checkpoint=None):
+        gens = make_generators(cfg.seed, device)
+        agent = dsac_t.DSACT(3, 1, np.array([-2.0]), np.array([2.0]), cfg, gens, device)
+        hooks = Recorder()
+        train_off_policy(agent, cfg, gens, device, run_dir=run_dir, on_checkpoint=on_checkpoint, hooks=hooks)
+        return hooks
+
+    full = run(tmp_path / "full")
+    assert full.calls[0] == ("step", 1, 0) and full.calls[-1] == ("step", 300, 100)  # before that step's updates
+    assert full.n_batches == 101
+
+    def stop(step):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "cut", on_checkpoint=stop)
+    resumed = run(tmp_path / "cut")
+    assert resumed.calls[0] == ("step", 251, 51) and resumed.n_batches == 101  # the count came from the checkpoint
+    rows = [r for r in csv.DictReader((tmp_path / "cut" / "metrics.csv").open()) if r["name"].startswith("hook/")]
+    assert [(r["step"], r["name"], r["value"]) for r in rows] == [
+        ("100", "hook/n_batches", "0.0"),
+        ("200", "hook/n_batches", "1.0"),
+        ("300", "hook/n_batches", "101.0"),
+        ("300", "hook/end", "1.0"),
+    ]
+
+
 def test_resume_refuses_a_different_config(tmp_path, device):
     cfg = _tiny(device, checkpoint_every=300, total_steps=400)
 
@@ -160,6 +232,85 @@ def test_sigkill_then_resume_is_identical(tmp_path, device):
     assert a["resumed"] == 300
     assert torch.equal(a["params"], _params(clean).cpu())
     assert_array_equal(a["evals"].numpy(), clean.log.eval_returns)
+
+
+def _mbpo_tiny(device, variant, **kw):
+    """A few hundred steps of MBPO: models trained at steps 100, 180, 260, 340, rollouts growing from 1 to 5 steps
+    over epochs of 100 steps (so the model pool is reallocated after the resume), a checkpoint at step 200."""
+    base = dict(
+        variant=variant,
+        device=str(device),
+        total_steps=400,
+        warmup_steps=100,
+        updates_per_iteration=1,
+        batch_size=32,
+        model_train_freq=80,
+        model_hidden=(16, 16),
+        model_max_epochs=2,
+        hidden=(16, 16),
+        rollout_batch_size=20,
+        epoch_length=100,
+        rollout_schedule=(0, 3, 1, 5),
+        eval_every=100,
+        eval_episodes=1,
+        log_every=50,
+        vame_transitions=20,
+        vame_samples=2,
+        lipschitz_points=8,
+        checkpoint_every=200,
+    )
+    base.update(kw)
+    return lipschitz_mbrl.Config.tiny(**base)
+
+
+def _mbpo_params(result):
+    return torch.cat(
+        [
+            p.detach().flatten()
+            for m in (result.agent.critics, result.agent.policy, result.model)
+            for p in m.parameters()
+        ]
+    )
+
+
+_MBPO_KILL_SCRIPT = textwrap.dedent(
+    """
+    import os, signal, sys, torch
+    from rltheory.neural import lipschitz_mbrl
+    sys.path.insert(0, {tests!r})
+    from test_neural_training import _mbpo_tiny, _mbpo_params
+    cfg = _mbpo_tiny(sys.argv[3], sys.argv[4])
+    kill = sys.argv[2] == "kill"
+    cb = (lambda step: os.kill(os.getpid(), signal.SIGKILL)) if kill else None
+    res = lipschitz_mbrl.train(cfg, run_dir=sys.argv[1], on_checkpoint=cb)
+    torch.save({{"params": _mbpo_params(res).cpu(), "evals": torch.from_numpy(res.log.eval_returns),
+                "vame": res.value_aware_error, "lip": list(res.q_lipschitz_lower), "resumed": res.log.resumed_from}},
+               os.path.join(sys.argv[1], "out.pt"))
+    """
+)
+
+
+@pytest.mark.parametrize("variant", ["ensemble", "spectral", "adversarial"])
+def test_mbpo_sigkill_then_resume_is_identical(tmp_path, device, variant):
+    script = tmp_path / "run.py"
+    script.write_text(_MBPO_KILL_SCRIPT.format(tests=str(Path(__file__).parent)))
+    killed = tmp_path / "killed"
+    run = [sys.executable, str(script), str(killed)]
+    p = subprocess.run([*run, "kill", str(device), variant], capture_output=True, text=True)
+    assert p.returncode == -signal.SIGKILL, p.stderr
+    assert (killed / "checkpoint.pt").exists() and not (killed / "out.pt").exists()
+    ck = torch.load(killed / "checkpoint.pt", weights_only=True)  # tensors and plain data only
+    assert ck["loop"]["step"] == 200 and ck["hooks"]["pool"]["size"] > 0  # the model pool is in the checkpoint
+    p = subprocess.run([*run, "resume", str(device), variant], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    a = torch.load(killed / "out.pt", weights_only=True)
+    clean = lipschitz_mbrl.train(_mbpo_tiny(device, variant), run_dir=tmp_path / "clean")
+    assert a["resumed"] == 200
+    assert torch.equal(a["params"], _mbpo_params(clean).cpu())
+    assert_array_equal(a["evals"].numpy(), clean.log.eval_returns)
+    assert a["vame"] == clean.value_aware_error and a["lip"] == list(clean.q_lipschitz_lower)
+    # every logged row (update metrics, model statistics, Lipschitz bounds, final diagnostics) is the same, bit for bit
+    assert (killed / "metrics.csv").read_text() == (tmp_path / "clean" / "metrics.csv").read_text()
 
 
 class _Planted:

@@ -31,3 +31,5 @@ def test_mutant_fails(name, tmp_path):
             verdict, outcomes = evaluate_claim(m, st.cells(m.name, "quick"))
         deciding = [(o.check, o.verdict, o.statistic) for o in outcomes if not o.informational]
         assert verdict == "FAIL", deciding
+        if mutant.targets:  # it fails where it was aimed, not through some other check
+            assert any(o.check in mutant.targets and o.verdict == "FAIL" for o in outcomes), deciding

@@ -111,7 +111,7 @@ def test_report_of_a_mutant_run(tmp_path, capsys):
     store, rep = tmp_path / "s.sqlite", tmp_path / "rep"
     mutant = get_claim("exact-solvers").mutated()
     _sweep(store, mutant)
-    assert main(["report", "--store", str(store), "--report", str(rep)]) == 0
+    assert main(["report", "--store", str(store), "--report", str(rep)]) == 1  # the report's exit code: a FAIL
     assert (rep / f"{mutant.name}.md").read_text().startswith(f"# {mutant.name}: FAIL")
 
 

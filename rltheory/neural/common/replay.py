@@ -91,6 +91,25 @@ class ReplayBuffer:
         idx = torch.as_tensor(rng.integers(0, self.size, size=batch_size), device=self.device)
         return Batch(self.obs[idx], self.act[idx], self.rew[idx], self.next_obs[idx], self.done[idx])
 
+    def resize(self, capacity: int) -> None:
+        """Change the capacity in place, keeping the newest ``min(len(self), capacity)`` transitions in the order
+        they were added (the oldest are dropped when the buffer shrinks)."""
+        if capacity < 1:
+            raise ValueError(f"capacity must be >= 1, got {capacity}")
+        capacity = int(capacity)
+        if capacity == self.capacity:
+            return
+        n = self.size
+        order = (self.pos - n + torch.arange(n, device=self.device)) % self.capacity  # oldest first
+        keep = order[max(0, n - capacity) :]
+        m = keep.shape[0]
+        for k in ("obs", "act", "rew", "next_obs", "done"):
+            old = getattr(self, k)
+            new = torch.zeros((capacity, *old.shape[1:]), device=self.device, dtype=self.dtype)
+            new[:m] = old[keep]
+            setattr(self, k, new)
+        self.capacity, self.size, self.pos = capacity, m, m % capacity
+
     def state_dict(self) -> dict[str, Any]:
         """The filled part of the buffer and its pointers (for a checkpoint), on the CPU."""
         n = self.size

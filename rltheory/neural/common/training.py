@@ -13,9 +13,18 @@
 * writes ``run_dir/checkpoint.pt`` every ``config.checkpoint_every`` steps (atomically: a temporary file, then
   ``os.replace``) and, when called again with the same ``run_dir``, continues from it. A checkpoint holds the
   agent (networks, optimisers, statistics), the replay buffer, every random generator, the environments' states
-  (MuJoCo integration state, or the Python state of classic-control envs, and their noise generators) and the
-  loop's counters, so on the CPU a resumed run produces bit-identical results to an uninterrupted one
-  (``tests/neural/test_neural_training.py`` kills a run with SIGKILL and checks this).
+  (MuJoCo integration state, or the Python state of classic-control envs, and their noise generators), the
+  loop's :class:`LoopState` and the state of its :class:`LoopHooks`, so on the CPU a resumed run produces
+  bit-identical results to an uninterrupted one (``tests/neural/test_neural_training.py`` kills a DSAC-T and an
+  MBPO run with SIGKILL and checks this).
+
+**Hooks.** A method whose schedule is more than "step, store, update" passes a :class:`LoopHooks` subclass:
+``on_step`` runs after every environment step and before that step's updates (MBPO trains its model every
+``model_train_freq`` steps there and rolls it out into a model buffer), ``sample_batch`` builds each update's
+batch (MBPO mixes real and model transitions), ``on_eval`` adds values to each evaluation's log row, ``on_end``
+runs after the last step with the logger still open (final diagnostics), and ``state_dict`` / ``load_state_dict``
+put the hooks' own state (a model, its optimiser, a model buffer) into the checkpoint. Every hook sees a
+:class:`LoopContext` (agent, config, generators, device, replay buffer, :class:`LoopState`, logger).
 
 Checkpoints hold only tensors and plain data (numpy arrays and scalars are stored as dtype, shape and raw bytes),
 so they are read with ``torch.load(..., weights_only=True)``: a file planted at the checkpoint path cannot run code
@@ -32,6 +41,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import dataclasses
 import os
 import pickle
 import time
@@ -50,6 +60,9 @@ from rltheory.neural.common.replay import Batch, ReplayBuffer
 from rltheory.neural.common.seeding import Generators
 
 __all__ = [
+    "LoopContext",
+    "LoopHooks",
+    "LoopState",
     "MetricsLogger",
     "OffPolicyAgent",
     "TrainLog",
@@ -98,6 +111,9 @@ class TrainLog:
         eval_time_s: time spent evaluating.
         resumed_from: the checkpoint step this process continued from, or None.
         run_dir: where logs and the checkpoint were written, or None.
+        extra: whatever the method adds (MBPO: Lipschitz curves, model statistics).
+        cpu_time_s: process CPU time of the loop (this process and any run it resumed), evaluation included.
+        eval_cpu_time_s: process CPU time spent evaluating.
     """
 
     eval_steps: np.ndarray
@@ -111,6 +127,8 @@ class TrainLog:
     resumed_from: int | None = None
     run_dir: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    cpu_time_s: float = float("nan")
+    eval_cpu_time_s: float = float("nan")
 
     @property
     def updates_per_s(self) -> float:
@@ -367,6 +385,120 @@ def _default_env_fn(config: TrainConfig) -> Callable[[], gym.Env]:
     return lambda: make_gym_env(config.env_id, **config.env_kwargs)
 
 
+@dataclass
+class LoopState:
+    """The loop's counters and records: what a checkpoint holds of the loop besides the agent, the replay buffer,
+    the generators and the environments.
+
+    Attributes:
+        step: environment steps taken (summed over the parallel environments).
+        pending: environment steps since the last training iteration (after the warm-up).
+        n_updates: gradient updates done.
+        next_eval, next_ckpt, next_log: the steps of the next evaluation, checkpoint and log row of update metrics.
+        ep_ret: `[num_envs]` unscaled return of each environment's running episode.
+        episodes: ``(step, return)`` of each finished training episode.
+        evals: ``(step, returns [eval_episodes])`` of each evaluation.
+        acc, acc_n: running sums of the update metrics since the last log row (float64 tensors on the device, or
+            floats after a checkpoint) and the number of updates summed.
+        wall, cpu: wall and process CPU time of the loop so far (all processes of the run).
+        update_time: wall time inside the updates (batch sampling included).
+        eval_time, eval_cpu_time: wall and process CPU time of the evaluations.
+    """
+
+    step: int
+    pending: int
+    n_updates: int
+    next_eval: int
+    next_ckpt: int
+    next_log: int
+    ep_ret: np.ndarray
+    episodes: list[tuple[int, float]] = field(default_factory=list)
+    evals: list[tuple[int, np.ndarray]] = field(default_factory=list)
+    acc: dict[str, Any] = field(default_factory=dict)
+    acc_n: int = 0
+    wall: float = 0.0
+    update_time: float = 0.0
+    eval_time: float = 0.0
+    cpu: float = 0.0
+    eval_cpu_time: float = 0.0
+
+    @classmethod
+    def initial(cls, config: TrainConfig) -> LoopState:
+        """The state before the first step."""
+        return cls(
+            step=0,
+            pending=0,
+            n_updates=0,
+            next_eval=config.eval_every or config.total_steps,
+            next_ckpt=config.checkpoint_every or config.total_steps + 1,
+            next_log=config.log_every or config.total_steps + 1,
+            ep_ret=np.zeros(config.num_envs),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict of plain data (the metric sums as Python floats: the same sums, and no tensors)."""
+        self.acc = metrics_to_floats(self.acc)
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LoopState:
+        """Inverse of :meth:`to_dict`; fields with defaults may be missing (checkpoints of older versions)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown loop state fields in the checkpoint: {sorted(unknown)}")
+        try:
+            return cls(**dict(data))
+        except TypeError as exc:
+            raise ValueError(f"the checkpoint's loop state is incomplete: {exc}") from exc
+
+
+@dataclass
+class LoopContext:
+    """What a :class:`LoopHooks` method sees: the run's pieces and its current :class:`LoopState` (``state.step``
+    is the number of environment steps taken so far)."""
+
+    agent: OffPolicyAgent
+    config: TrainConfig
+    gens: Generators
+    device: torch.device
+    buffer: ReplayBuffer
+    state: LoopState
+    logger: MetricsLogger
+
+    def log(self, values: Mapping[str, float], step: int | None = None) -> None:
+        """Write ``values`` to the run's logs at ``step`` (default: the current step)."""
+        self.logger.log(self.state.step if step is None else step, dict(values))
+
+
+class LoopHooks:
+    """Extension points of :func:`train_off_policy` (module docstring). The defaults do what the loop does without
+    hooks; a method overrides what it needs. Hooks draw their randomness from ``ctx.gens``, so that a resumed run
+    repeats it, and keep their state in :meth:`state_dict`."""
+
+    def on_step(self, ctx: LoopContext) -> None:
+        """After each environment step (its transitions stored, finished episodes logged, ``ctx.state.step``
+        advanced) and before that step's updates."""
+
+    def sample_batch(self, ctx: LoopContext, batch_size: int) -> Batch:
+        """The batch of one update: ``batch_size`` uniform draws from the replay buffer."""
+        return ctx.buffer.sample(batch_size, ctx.gens.np_rng)
+
+    def on_eval(self, ctx: LoopContext, returns: np.ndarray) -> Mapping[str, float]:
+        """After each evaluation (``returns``: `[eval_episodes]`): further values for the same log row."""
+        return {}
+
+    def on_end(self, ctx: LoopContext) -> None:
+        """After the last step, with the logger still open."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """The hooks' state for a checkpoint: tensors and plain data (numpy arrays and scalars allowed)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` (called after the agent and the replay buffer are restored)."""
+
+
 def train_off_policy(
     agent: OffPolicyAgent,
     config: TrainConfig,
@@ -377,6 +509,7 @@ def train_off_policy(
     progress: bool = False,
     on_checkpoint: Callable[[int], None] | None = None,
     env_fn: Callable[[], gym.Env] | None = None,
+    hooks: LoopHooks | None = None,
 ) -> TrainLog:
     """Train ``agent`` off-policy as ``config`` says (module docstring); resume from ``run_dir`` if it holds a
     checkpoint of the same config.
@@ -391,6 +524,7 @@ def train_off_policy(
         on_checkpoint: called with the step after each checkpoint is written (tests use it to kill the process).
         env_fn: builds one environment (training copies and the evaluation copy); default
             ``gymnasium.make(config.env_id, **config.env_kwargs)``. It must not scale rewards (the loop does).
+        hooks: a method's extensions of the loop (:class:`LoopHooks`); None for the plain loop.
 
     Returns:
         :class:`TrainLog`.
@@ -398,6 +532,7 @@ def train_off_policy(
     rdir = None if run_dir is None else Path(run_dir)
     if config.checkpoint_every and rdir is None:
         raise ValueError("checkpoint_every > 0 needs a run_dir to write the checkpoint into")
+    hooks = hooks or LoopHooks()
     prev_threads = torch.get_num_threads()
     torch.set_num_threads(config.threads)
     env_fn = env_fn or _default_env_fn(config)
@@ -416,22 +551,7 @@ def train_off_policy(
     n = config.num_envs
 
     obs, _ = venv.reset(seed=gens.env_seed)
-    loop: dict[str, Any] = {
-        "step": 0,
-        "pending": 0,
-        "n_updates": 0,
-        "next_eval": config.eval_every or config.total_steps,
-        "next_ckpt": config.checkpoint_every or config.total_steps + 1,
-        "next_log": config.log_every or config.total_steps + 1,
-        "ep_ret": np.zeros(n),
-        "episodes": [],
-        "evals": [],
-        "acc": {},
-        "acc_n": 0,
-        "wall": 0.0,
-        "update_time": 0.0,
-        "eval_time": 0.0,
-    }
+    st = LoopState.initial(config)
     resumed_from = None
     ckpt_path = None if rdir is None else rdir / CHECKPOINT_NAME
     if ckpt_path is not None and ckpt_path.exists():
@@ -443,16 +563,17 @@ def train_off_policy(
         agent.load_state_dict(ck["agent"])
         buffer.load_state_dict(ck["buffer"])
         gens.load_state_dict(_from_plain(ck["gens"]))
-        for sub, st in zip(venv.envs, _from_plain(ck["envs"]), strict=True):
-            restore_env_state(sub, st)
+        for sub, env_st in zip(venv.envs, _from_plain(ck["envs"]), strict=True):
+            restore_env_state(sub, env_st)
         obs = _from_plain(ck["obs"])
-        loop = _from_plain(ck["loop"])
-        resumed_from = int(loop["step"])
+        st = LoopState.from_dict(_from_plain(ck["loop"]))
+        hooks.load_state_dict(_from_plain(ck.get("hooks", {})))
+        resumed_from = int(st.step)
     logger = MetricsLogger(rdir, tensorboard=config.tensorboard, resume_step=resumed_from)
+    ctx = LoopContext(agent, config, gens, device, buffer, st, logger)
 
     def save_checkpoint() -> None:
         assert ckpt_path is not None
-        loop["acc"] = metrics_to_floats(loop["acc"])  # plain floats: the same sums, and no tensors in "loop"
         state = {
             "config": config.to_dict(),
             "agent": agent.state_dict(),
@@ -460,25 +581,29 @@ def train_off_policy(
             "gens": _to_plain(gens.state_dict()),
             "envs": _to_plain([env_state(sub) for sub in venv.envs]),
             "obs": _to_plain(obs),
-            "loop": _to_plain(loop),
+            "loop": _to_plain(st.to_dict()),
+            "hooks": _to_plain(hooks.state_dict()),
         }
         tmp = ckpt_path.with_suffix(".tmp")
         torch.save(state, tmp)
         os.replace(tmp, ckpt_path)
 
     def do_eval(step: int) -> None:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         rets = evaluate(agent, eval_env, eval_seeds, device)
-        loop["eval_time"] += time.perf_counter() - t0
-        loop["evals"].append((step, rets))
-        logger.log(step, {"eval/return_mean": rets.mean(), "eval/return_std": rets.std()})
+        st.eval_time += time.perf_counter() - t0
+        st.eval_cpu_time += time.process_time() - c0
+        st.evals.append((step, rets))
+        values = {"eval/return_mean": rets.mean(), "eval/return_std": rets.std(), **hooks.on_eval(ctx, rets)}
+        logger.log(step, values)
         bar.set_postfix(eval_return=f"{rets.mean():.1f}")
 
-    bar = tqdm(total=config.total_steps, initial=loop["step"], disable=not progress, unit="step", leave=False)
-    t_start = time.perf_counter() - loop["wall"]
+    bar = tqdm(total=config.total_steps, initial=st.step, disable=not progress, unit="step", leave=False)
+    t_start = time.perf_counter() - st.wall
+    c_start = time.process_time() - st.cpu
     try:
-        while loop["step"] < config.total_steps:
-            step = loop["step"]
+        while st.step < config.total_steps:
+            step = st.step
             if step < config.warmup_steps and config.warmup_random:
                 act = gens.np_rng.uniform(low, high, size=(n, act_dim))
             else:
@@ -490,60 +615,65 @@ def train_off_policy(
                 for i in np.flatnonzero(info["_final_obs"]):
                     real_next[i] = info["final_obs"][i]
             buffer.add(obs, act, np.asarray(rew) * config.reward_scale, real_next, term)
-            loop["ep_ret"] += rew
+            st.ep_ret += rew
             step += n
             for i in np.flatnonzero(term | trunc):
-                loop["episodes"].append((step, float(loop["ep_ret"][i])))
-                logger.log(step, {"train/episode_return": loop["ep_ret"][i]})
-                loop["ep_ret"][i] = 0.0
+                st.episodes.append((step, float(st.ep_ret[i])))
+                logger.log(step, {"train/episode_return": st.ep_ret[i]})
+                st.ep_ret[i] = 0.0
             obs = next_obs
-            loop["step"] = step
+            st.step = step
             bar.update(n)
+            hooks.on_step(ctx)
             if step >= config.warmup_steps:
-                loop["pending"] += n
-                while loop["pending"] >= config.update_every:
-                    loop["pending"] -= config.update_every
+                st.pending += n
+                while st.pending >= config.update_every:
+                    st.pending -= config.update_every
                     t0 = time.perf_counter()
                     for _ in range(config.updates_per_iteration):
-                        metrics = agent.update(buffer.sample(config.batch_size, gens.np_rng))
-                        loop["n_updates"] += 1
-                        accumulate_metrics(loop["acc"], metrics)  # no host sync: floats only when logged
-                        loop["acc_n"] += 1
-                    loop["update_time"] += time.perf_counter() - t0
-            if step >= loop["next_log"]:
-                loop["next_log"] += config.log_every
-                if loop["acc_n"]:
-                    sums = metrics_to_floats(loop["acc"])
-                    logger.log(step, {f"train/{k}": v / loop["acc_n"] for k, v in sums.items()})
-                loop["acc"], loop["acc_n"] = {}, 0
-            if step >= loop["next_eval"] or step >= config.total_steps:
-                while loop["next_eval"] <= step:
-                    loop["next_eval"] += config.eval_every or config.total_steps
+                        metrics = agent.update(hooks.sample_batch(ctx, config.batch_size))
+                        st.n_updates += 1
+                        accumulate_metrics(st.acc, metrics)  # no host sync: floats only when logged
+                        st.acc_n += 1
+                    st.update_time += time.perf_counter() - t0
+            if step >= st.next_log:
+                st.next_log += config.log_every
+                if st.acc_n:
+                    sums = metrics_to_floats(st.acc)
+                    logger.log(step, {f"train/{k}": v / st.acc_n for k, v in sums.items()})
+                st.acc, st.acc_n = {}, 0
+            if step >= st.next_eval or step >= config.total_steps:
+                while st.next_eval <= step:
+                    st.next_eval += config.eval_every or config.total_steps
                 do_eval(step)
-            if step >= loop["next_ckpt"] and step < config.total_steps:
-                while loop["next_ckpt"] <= step:
-                    loop["next_ckpt"] += config.checkpoint_every
-                loop["wall"] = time.perf_counter() - t_start
+            if step >= st.next_ckpt and step < config.total_steps:
+                while st.next_ckpt <= step:
+                    st.next_ckpt += config.checkpoint_every
+                st.wall = time.perf_counter() - t_start
+                st.cpu = time.process_time() - c_start
                 save_checkpoint()
                 if on_checkpoint is not None:
                     on_checkpoint(step)
-        loop["wall"] = time.perf_counter() - t_start
+        st.wall = time.perf_counter() - t_start
+        st.cpu = time.process_time() - c_start
+        hooks.on_end(ctx)
     finally:
         bar.close()
         logger.close()
         venv.close()
         eval_env.close()
         torch.set_num_threads(prev_threads)
-    evals = loop["evals"]
     return TrainLog(
-        eval_steps=np.array([s for s, _ in evals], dtype=np.int64),
-        eval_returns=np.array([r for _, r in evals], dtype=np.float64).reshape(len(evals), -1),
-        episode_steps=np.array([s for s, _ in loop["episodes"]], dtype=np.int64),
-        episode_returns=np.array([r for _, r in loop["episodes"]], dtype=np.float64),
-        n_updates=int(loop["n_updates"]),
-        wall_time_s=float(loop["wall"]),
-        update_time_s=float(loop["update_time"]),
-        eval_time_s=float(loop["eval_time"]),
+        eval_steps=np.array([s for s, _ in st.evals], dtype=np.int64),
+        eval_returns=np.array([r for _, r in st.evals], dtype=np.float64).reshape(len(st.evals), -1),
+        episode_steps=np.array([s for s, _ in st.episodes], dtype=np.int64),
+        episode_returns=np.array([r for _, r in st.episodes], dtype=np.float64),
+        n_updates=int(st.n_updates),
+        wall_time_s=float(st.wall),
+        update_time_s=float(st.update_time),
+        eval_time_s=float(st.eval_time),
         resumed_from=resumed_from,
         run_dir=rdir,
+        cpu_time_s=float(st.cpu),
+        eval_cpu_time_s=float(st.eval_cpu_time),
     )
