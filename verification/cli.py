@@ -68,7 +68,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     try:
         mdp = mdps.make(args.instance, **kwargs)
         if args.tol is not None and (args.method or "") != "value_iteration":
-            print("rltheory solve: --tol is value iteration's tolerance; give --method value_iteration", file=sys.stderr)
+            print("rltheory solve: --tol is value iteration's; give --method value_iteration", file=sys.stderr)
             return 2
         sol = solve(mdp, method=args.method, **({"tol": args.tol} if args.tol is not None else {}))
     except (ValueError, TypeError) as exc:

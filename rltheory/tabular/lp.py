@@ -174,7 +174,8 @@ def linear_program(mdp: TabularMDP, *, method: str = "highs", polish: bool = Tru
     exact = policy_iteration(mdp, policy0=pi_lp)
     if not exact.success:
         raise RuntimeError(f"linear_program: the polish did not converge: {exact.message}")
-    V, Q, pi = exact.values, exact.q_values, exact.policy
+    V, pi = exact.values, exact.policy
+    Q = exact.q_values if exact.q_values is not None else bk.q_from_values(mdp, V)
     d = occupancy_measure(mdp, pi)
     lp_error = float(np.max(np.abs(V_lp - V)))
     # optimality certificate of the polished values: ||T V - V||_inf (0 up to round-off exactly at V*); a policy's

@@ -16,8 +16,9 @@ papers' constants both bounds stay above it on the quick instances (UCBVI: 4.2e3
 would first drop below ``H K`` (1e7 to 3e8 there). For LSVI-UCB one small instance is within reach: RiverSwim with
 S = 3, H = 3, where the bound drops below ``H K`` from K ~ 7.9e5; the ``full`` preset has a cell at K = 2e6 (bound
 0.66 ``H K``), also alone as the preset ``nonvacuous`` (16 seeds). UCBVI's bound needs K ~ 5e6 even at S = A = H = 2
-(an hour of the episode-by-episode runner); its claim says VACUOUS rather than PASS. The scaled-bonus cells below stay in the report, labelled as
-outside the theorem: they are evidence about the algorithm's behaviour, never for the theorem.
+(an hour of the episode-by-episode runner); its claim says VACUOUS rather than PASS. The scaled-bonus cells below
+stay in the report, labelled as outside the theorem: they are evidence about the algorithm's behaviour, never for
+the theorem.
 
 **Why there are two bonus scales.** With the paper's constants (UCBVI's bonus ``7 H L / sqrt(N)``, or LSVI-UCB's
 ``beta = c d H sqrt(iota)`` with ``c = 1``) the bonus stays above the value gaps for millions of episodes on these
