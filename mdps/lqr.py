@@ -339,6 +339,7 @@ class LQREnv(gym.Env):
         return self.state.copy(), {}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
+        """Gymnasium's step: ``(observation, reward, terminated, truncated, info)`` after the action ``u``."""
         u = np.asarray(action, dtype=np.float64).reshape(self.lqr.n_actions)
         if not np.isfinite(u).all():
             raise ValueError(f"action must be finite, got {u}")

@@ -98,6 +98,7 @@ class InlineExecutor(Executor):
     """Runs each task in the calling process at submission (``workers=0``; for debugging and tests)."""
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        """Run ``fn(*args, **kwargs)`` now and return a finished ``Future`` holding its result or exception."""
         fut: Future = Future()
         try:
             fut.set_result(fn(*args, **kwargs))

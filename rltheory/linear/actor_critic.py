@@ -17,7 +17,8 @@ TL;DR could be read; the algorithm boxes, theorems and experiments could not (se
   ``pi_{f(t)}`` to ``pi(t)``, "both incur sqrt(T) regret"; lay summary: the method "occasionally restart[s] the
   decision-making process".
 
-Inferred here (the reference design of ``shared/research/theory-papers.md`` §2.3), each with its reason:
+Inferred here (the paper's algorithm boxes could not be read; this is a reference design from its abstract and
+Section 3 as summarised in the project's implementation notes), each with its reason:
 
 1. **Linear instantiation.** The paper is stated for general function approximation; for a linear MDP the optimistic
    critic is LSVI-UCB's backup (ridge regression of ``r + max_a f_{h+1}`` with the elliptical bonus

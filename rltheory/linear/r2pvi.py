@@ -95,8 +95,10 @@ __all__ = [
     "CHI2_SOLVERS",
     "PENALTIES",
     "TV_THRESHOLDS",
+    "PrecisionWarning",
     "chi2_regression_sup",
     "coordinate_penalty",
+    "kl_duality_weights",
     "r2pvi",
 ]
 

@@ -24,10 +24,10 @@ temperature follow SAC: ``L_pi = E[alpha log pi(a~|s) - min_i Q_i(s, a~)]``, ``L
 ``delay_update = 2`` updates.
 
 **Sources.** The update above is the original official code, ``dsac_v2.py`` at ``Jingliang-Duan/DSAC-v2@c69f7eb``
-(2024-02-23), which the notes in ``shared/research/deep-papers.md`` §2 take as the paper's form; the paper body
-(arXiv:2310.05858) could not be read here, so the correspondence to the paper's equations is as stated there, not
-checked against the PDF. ``loss_form="code-2025"`` is the later rewrite ``c5105eb`` (2025-07-12, "Optimize Q-loss
-calculation for complex tasks", still at ``53447f4``)::
+(2024-02-23), taken as the paper's form (the project's implementation notes on the paper); the paper body
+(arXiv:2310.05858) could not be read here, so the correspondence to the paper's equations is as stated in those
+notes, not checked against the PDF. ``loss_form="code-2025"`` is the later rewrite ``c5105eb`` (2025-07-12,
+"Optimize Q-loss calculation for complex tasks", still at ``53447f4``)::
 
     ratio_i = clamp(m_i^2 / (sigma_i^2 + 0.1), 0.1, 10)
     L_i = mean(ratio_i [Huber_50(Q_i, y_q) + sigma_i (sigma_i^2 - Huber_50(Q_i, y~_i)) / (sigma_i + 0.1)])
