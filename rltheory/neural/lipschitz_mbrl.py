@@ -187,14 +187,14 @@ class Config(MBPOConfig):
     @classmethod
     def paper(cls, **overrides: Any) -> Self:
         """MBPO's official Hopper defaults (``JannerM/mbpo``: ``examples/config/hopper/0.py``,
-        ``mbpo/models/constructor.py``, ``examples/development/variants.py``; github.com/JannerM/mbpo): 7 models /
-        5 elites, 4 x 200 swish, lr 1e-3, per-layer weight decay 2.5e-5 ... 1e-4, model retrained every 250 steps,
-        1e5 rollout starts, schedule [20, 150, 1, 15], epoch 1,000 steps, 1 retained epoch, real ratio 0.05, 20 SAC updates per step, SAC 2 x 256 ReLU, lr 3e-4,
-        gamma 0.99, tau 5e-3, batch 256, target entropy -1, 5,000 random initial steps; the model pool holds one
-        epoch of rollouts at the current length ``k`` (1e5 x 4 x ``k`` transitions). The number of epochs (125 for
-        Hopper, MBPO paper Fig. 2) and the 1e6 real buffer are from the paper's plots/code as recalled, not re-read
-        here. The Lipschitz knobs (``sn_lipschitz``, ``adv_*``) are not MBPO's and not known from the
-        Zheng et al. paper: they stay at this module's defaults (inferred)."""
+        ``mbpo/models/constructor.py``, ``examples/development/variants.py``; github.com/JannerM/mbpo): 7 models / 5
+        elites, 4 x 200 swish, lr 1e-3, per-layer weight decay 2.5e-5 ... 1e-4, model retrained every 250 steps, 1e5
+        rollout starts, schedule [20, 150, 1, 15], epoch 1,000 steps, 1 retained epoch, real ratio 0.05, 20 SAC updates
+        per step, SAC 2 x 256 ReLU, lr 3e-4, gamma 0.99, tau 5e-3, batch 256, target entropy -1, 5,000 random initial
+        steps; the model pool holds one epoch of rollouts at the current length ``k`` (1e5 x 4 x ``k`` transitions). The
+        number of epochs (125 for Hopper, MBPO paper Fig. 2) and the 1e6 real buffer are from the paper's plots/code as
+        recalled, not re-read here. The Lipschitz knobs (``sn_lipschitz``, ``adv_*``) are not MBPO's and not known from
+        the Zheng et al. paper: they stay at this module's defaults (inferred)."""
         base = cls(
             env_id="Hopper-v5",
             total_steps=125_000,
